@@ -1,0 +1,160 @@
+#!/usr/bin/env bash
+# Starts and stops a private NATS JetStream, PostgreSQL and Redis on free
+# loopback ports under one directory, for tests and the dev stack.
+#
+#   infra.sh start DIR      start all three, apply migrations, write DIR/env
+#   infra.sh stop DIR       stop everything started under DIR (by pid)
+#   infra.sh stop-one DIR nats|pg|redis
+#   infra.sh start-one DIR nats|pg|redis   (same port as before)
+#
+# DIR/env is a shell fragment (NATS_URL, PG_DSN, PG_ADMIN_DSN, REDIS_HOST,
+# REDIS_PORT) that callers source. PostgreSQL refuses to run as root, so as
+# root the server runs as the 'postgres' system user.
+set -euo pipefail
+
+PG_BIN=${PG_BIN:-$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)}
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=$(cd "$HERE/../.." && pwd)
+
+die() { echo "infra: $*" >&2; exit 1; }
+
+port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+free_port() {
+    local p tries=0
+    while :; do
+        p=$(( 20000 + (RANDOM * 32768 + RANDOM) % 40000 ))
+        if ! port_busy "$p" && ! grep -qs ":$p\$" "$DIR/.ports" 2>/dev/null; then
+            echo ":$p" >> "$DIR/.ports"; echo "$p"; return
+        fi
+        tries=$((tries + 1)); [ $tries -lt 200 ] || die "no free port"
+    done
+}
+
+as_pg() {
+    if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+wait_port() { # port seconds
+    local i
+    for ((i = 0; i < $2 * 20; i++)); do port_busy "$1" && return 0; sleep 0.05; done
+    return 1
+}
+
+start_nats() {
+    mkdir -p "$DIR/nats"
+    nats-server -js -a 127.0.0.1 -p "$NATS_PORT" -sd "$DIR/nats" \
+        -l "$DIR/nats.log" -P "$DIR/nats.pid" >/dev/null 2>&1 &
+    wait_port "$NATS_PORT" 10 || die "nats-server did not start (see $DIR/nats.log)"
+}
+
+init_pg() {
+    mkdir -p "$DIR/pg"
+    [ "$(id -u)" = 0 ] && chown postgres "$DIR" "$DIR/pg"
+    as_pg "$PG_BIN/initdb" -D "$DIR/pg/data" -U postgres --auth=trust \
+        --encoding=UTF8 --locale=C >"$DIR/pg-init.log" 2>&1 || die "initdb failed (see $DIR/pg-init.log)"
+}
+
+start_pg() {
+    [ "$(id -u)" = 0 ] && chown postgres "$DIR/pg"
+    as_pg "$PG_BIN/pg_ctl" -D "$DIR/pg/data" -l "$DIR/pg/server.log" -w -t 30 \
+        -o "-p $PG_PORT -k $DIR/pg -c listen_addresses=127.0.0.1 -c fsync=${PG_FSYNC:-off} -c synchronous_commit=${PG_SYNC_COMMIT:-off} -c max_connections=200" \
+        start >/dev/null || die "postgres did not start (see $DIR/pg/server.log)"
+}
+
+create_db() {
+    local psql=(psql -h 127.0.0.1 -p "$PG_PORT" -U postgres -v ON_ERROR_STOP=1 -q)
+    "${psql[@]}" -d postgres -c "CREATE DATABASE mediation" >/dev/null
+    # The services' role: no superuser and no BYPASSRLS, so row-level
+    # security really applies to them.
+    "${psql[@]}" -d postgres -c "CREATE ROLE med_app LOGIN PASSWORD 'med_app' NOSUPERUSER NOBYPASSRLS" >/dev/null
+}
+
+start_redis() {
+    redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save '' --appendonly no \
+        --daemonize yes --pidfile "$DIR/redis.pid" --logfile "$DIR/redis.log" \
+        --dir "$DIR" >/dev/null || die "redis-server did not start"
+    wait_port "$REDIS_PORT" 10 || die "redis did not open its port (see $DIR/redis.log)"
+}
+
+write_env() {
+    cat > "$DIR/env" <<ENV
+export NATS_URL=nats://127.0.0.1:$NATS_PORT
+export NATS_PORT=$NATS_PORT
+export PG_PORT=$PG_PORT
+export PG_DSN='host=127.0.0.1 port=$PG_PORT dbname=mediation user=med_app password=med_app connect_timeout=3'
+export PG_ADMIN_DSN='host=127.0.0.1 port=$PG_PORT dbname=mediation user=postgres connect_timeout=3'
+export REDIS_HOST=127.0.0.1
+export REDIS_PORT=$REDIS_PORT
+export MED_INFRA_DIR=$DIR
+ENV
+}
+
+migrate() {
+    PG_ADMIN_DSN="host=127.0.0.1 port=$PG_PORT dbname=mediation user=postgres" \
+        "$ROOT/tools/migrate" up >"$DIR/migrate.log" 2>&1 || die "migrations failed (see $DIR/migrate.log)"
+}
+
+stop_pid_file() { # file
+    local f=$1 pid
+    [ -s "$f" ] || return 0
+    pid=$(head -1 "$f")
+    if kill -0 "$pid" 2>/dev/null; then
+        kill "$pid" 2>/dev/null || true
+        for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
+        kill -9 "$pid" 2>/dev/null || true
+    fi
+    rm -f "$f"
+}
+
+stop_pg() {
+    [ -d "$DIR/pg/data" ] || return 0
+    as_pg "$PG_BIN/pg_ctl" -D "$DIR/pg/data" -m fast -w -t 20 stop >/dev/null 2>&1 || true
+}
+
+load_ports() {
+    [ -f "$DIR/env" ] || die "$DIR/env missing: run 'start' first"
+    # shellcheck disable=SC1091
+    . "$DIR/env"
+}
+
+cmd=${1:-}; DIR=${2:-}
+[ -n "$cmd" ] && [ -n "$DIR" ] || die "usage: infra.sh start|stop|start-one|stop-one DIR [nats|pg|redis]"
+mkdir -p "$DIR"; DIR=$(cd "$DIR" && pwd)
+
+case "$cmd" in
+start)
+    : > "$DIR/.ports"
+    NATS_PORT=$(free_port); PG_PORT=$(free_port); REDIS_PORT=$(free_port)
+    start_nats
+    init_pg; start_pg; create_db
+    start_redis
+    write_env
+    [ "${INFRA_SKIP_MIGRATE:-0}" = 1 ] || migrate
+    echo "$DIR/env"
+    ;;
+stop)
+    stop_pid_file "$DIR/nats.pid"
+    stop_pid_file "$DIR/redis.pid"
+    stop_pg
+    ;;
+stop-one)
+    load_ports
+    case "${3:-}" in
+    nats) stop_pid_file "$DIR/nats.pid" ;;
+    redis) stop_pid_file "$DIR/redis.pid" ;;
+    pg) stop_pg ;;
+    *) die "stop-one: nats|pg|redis" ;;
+    esac
+    ;;
+start-one)
+    load_ports
+    case "${3:-}" in
+    nats) start_nats ;;
+    redis) start_redis ;;
+    pg) start_pg ;;
+    *) die "start-one: nats|pg|redis" ;;
+    esac
+    ;;
+*) die "unknown command $cmd" ;;
+esac

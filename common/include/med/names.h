@@ -31,6 +31,9 @@
 #define MED_STREAM_AUDIT    "MED_AUDIT"
 #define MED_STREAM_CONFIG   "MED_CONFIG"
 #define MED_STREAM_DLQ      "MED_DLQ"
+/* KV bucket holding each failing message's retry history until it is acked
+ * or dead-lettered, so the history survives restarts and replica changes. */
+#define MED_KV_RETRY_HISTORY "MED_RETRY_HISTORY"
 
 /* ---- message headers, copied unchanged by every stage ---- */
 #define MED_HDR_TRACEPARENT     "traceparent"

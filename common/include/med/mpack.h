@@ -1,0 +1,41 @@
+/* Small msgpack values for Redis: a flat map of string keys to string,
+ * int64, double, bool or nil. Enough for dedup records, locks and cache
+ * entries; nested documents go to PostgreSQL. */
+#ifndef MED_MPACK_H
+#define MED_MPACK_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "med/err.h"
+
+typedef enum med_mval_type {
+    MED_MVAL_NIL = 0, MED_MVAL_STR, MED_MVAL_INT, MED_MVAL_DOUBLE, MED_MVAL_BOOL, MED_MVAL_BIN
+} med_mval_type;
+
+typedef struct med_mval {
+    med_mval_type type;
+    union { struct { const char *ptr; size_t len; } s; int64_t i; double d; int b; } u;
+} med_mval;
+
+typedef struct med_mmap med_mmap; /* opaque map; owns copies of its strings */
+
+med_mmap *med_mmap_new(void);
+void med_mmap_free(med_mmap *m);
+/* Setting an existing key replaces its value. 0 on success, -1 on ENOMEM. */
+int med_mmap_set_str(med_mmap *m, const char *key, const char *val);
+int med_mmap_set_bin(med_mmap *m, const char *key, const void *val, size_t len);
+int med_mmap_set_int(med_mmap *m, const char *key, int64_t val);
+int med_mmap_set_double(med_mmap *m, const char *key, double val);
+int med_mmap_set_bool(med_mmap *m, const char *key, int val);
+int med_mmap_set_nil(med_mmap *m, const char *key);
+/* Borrowed view valid while m lives; NULL when absent. */
+const med_mval *med_mmap_get(const med_mmap *m, const char *key);
+size_t med_mmap_size(const med_mmap *m);
+
+/* Encodes as a msgpack map; *out malloc'd, caller frees. */
+med_rc med_mmap_encode(const med_mmap *m, uint8_t **out, size_t *len, med_err *err);
+/* Decodes a msgpack map (anything else -> INFRA_DECODE_FAILED). Caller
+ * frees *out with med_mmap_free. */
+med_rc med_mmap_decode(const uint8_t *buf, size_t len, med_mmap **out, med_err *err);
+
+#endif

@@ -1,0 +1,50 @@
+/* PostgreSQL access: one connection per med_pg (not thread-safe; use one per
+ * thread). Reconnects on a broken connection; every write goes through
+ * med_pg_tx, which sets app.tenant_id locally so row-level security
+ * applies. */
+#ifndef MED_PG_H
+#define MED_PG_H
+
+#include <libpq-fe.h>
+#include "med/err.h"
+
+typedef struct med_pg med_pg;
+
+typedef struct med_pg_opts {
+    const char *dsn;
+    int connect_retries;     /* attempts at start-up; 0 -> 1 */
+    int retry_wait_ms;       /* between attempts; 0 -> 500 */
+    int statement_timeout_ms;/* 0 -> none */
+} med_pg_opts;
+
+med_rc med_pg_connect(const med_pg_opts *opts, med_pg **out, med_err *err);
+void med_pg_close(med_pg *pg);
+/* The live connection, reconnecting first if it is broken; NULL + err
+ * INFRA_PG_UNAVAILABLE when the server is down. */
+PGconn *med_pg_conn(med_pg *pg, med_err *err);
+/* SELECT 1 round trip. */
+med_rc med_pg_ping(med_pg *pg, med_err *err);
+
+/* Registers a prepared statement; it is (re)prepared lazily on each new
+ * connection. name must be unique per med_pg. */
+med_rc med_pg_prepare(med_pg *pg, const char *name, const char *sql, int nparams,
+                      med_err *err);
+/* Runs a prepared statement; result owned by the caller (PQclear). NULL on
+ * failure with err filled (conflict on unique violation = MED_ERR_CONFLICT). */
+PGresult *med_pg_exec_prepared(med_pg *pg, const char *name, int nparams,
+                               const char *const *values, med_err *err);
+
+/* BEGIN; SELECT set_config('app.tenant_id', tenant, true); fn; COMMIT.
+ * Rolls back when fn fails. Retries the whole transaction (up to
+ * max_attempts, 0 -> 3) on serialization failure, deadlock or a lost
+ * connection; never on fn's own MED_ERR_INVALID/CONFLICT. tenant_id NULL
+ * means a platform-level transaction (no tenant set). */
+typedef med_rc (*med_pg_tx_fn)(med_pg *pg, PGconn *conn, void *ud, med_err *err);
+med_rc med_pg_tx(med_pg *pg, const char *tenant_id, int max_attempts,
+                 med_pg_tx_fn fn, void *ud, med_err *err);
+
+/* Maps a failed PGresult/SQLSTATE to med_rc (23505 -> CONFLICT, 40001/40P01
+ * -> IO retryable, connection loss -> UNAVAILABLE, 22xxx/23xxx -> INVALID). */
+med_rc med_pg_result_rc(const PGresult *res);
+
+#endif

@@ -6,6 +6,7 @@
 #   infra.sh stop DIR       stop everything started under DIR (by pid)
 #   infra.sh stop-one DIR nats|pg|redis
 #   infra.sh start-one DIR nats|pg|redis   (same port as before)
+#   infra.sh migrate DIR    apply pending migrations
 #
 # DIR/env is a shell fragment (NATS_URL, PG_DSN, PG_ADMIN_DSN, REDIS_HOST,
 # REDIS_PORT) that callers source. PostgreSQL refuses to run as root, so as
@@ -132,6 +133,10 @@ start)
     write_env
     [ "${INFRA_SKIP_MIGRATE:-0}" = 1 ] || migrate
     echo "$DIR/env"
+    ;;
+migrate)
+    load_ports
+    migrate
     ;;
 stop)
     stop_pid_file "$DIR/nats.pid"

@@ -33,6 +33,8 @@ med_js *med_service_js(med_service *s);
 med_pg *med_service_pg(med_service *s);       /* NULL unless need_pg */
 med_redis *med_service_redis(med_service *s); /* NULL unless need_redis */
 const char *med_service_instance(med_service *s);
+const char *med_service_stage(med_service *s);
+med_readiness *med_service_readiness(med_service *s);
 const atomic_int *med_service_stop_flag(med_service *s);
 int med_service_stopping(med_service *s);
 /* Fills consumer options from config (JS_MAX_DELIVER, JS_BACKOFF_MS, ...). */

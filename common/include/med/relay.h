@@ -1,0 +1,66 @@
+/* The actor loop of a stage: pull a message from its durable consumer, run
+ * the stage's transform (pure logic, no I/O), publish what the transform
+ * produced, then ack. Publishing happens before the ack, and every output
+ * carries a Nats-Msg-Id, so a crash between the two redelivers the input
+ * and the stream's duplicate window drops the second copy of the output:
+ * at-least-once in, exactly-once out within the window. */
+#ifndef MED_RELAY_H
+#define MED_RELAY_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <nats/nats.h>
+#include "med/consumer.h"
+#include "med/err.h"
+#include "med/headers.h"
+#include "med/service.h"
+
+#define MED_RELAY_MAX_OUT 4
+
+typedef struct med_relay_pub {
+    char subject[192];
+    char msg_id[192];   /* Nats-Msg-Id; "" only for core publishes */
+    uint8_t *data;      /* malloc'd by the transform; freed by the relay */
+    size_t len;
+    int core;           /* 1: core NATS publish (reply inbox), not JetStream */
+} med_relay_pub;
+
+typedef struct med_relay_out {
+    med_relay_pub pubs[MED_RELAY_MAX_OUT];
+    int n;
+} med_relay_out;
+
+/* Context handed to a transform. */
+typedef struct med_relay_in {
+    natsMsg *msg;
+    const uint8_t *data;
+    size_t len;
+    const med_trace_headers *headers;
+    const char *reply_to;         /* Med-Reply-To header or NULL */
+    const med_delivery_info *info;
+    const char *stage;
+    const char *instance;
+    int64_t now_unix_ms;
+} med_relay_in;
+
+/* Returns MED_OK and fills out, or an error: a retryable rc makes the
+ * message retry with backoff, any other rc dead-letters it (e.g. a payload
+ * that does not decode). */
+typedef med_rc (*med_relay_transform_fn)(void *ud, const med_relay_in *in,
+                                         med_relay_out *out, med_err *err);
+
+/* Appends one output; takes ownership of data (freed even on failure). */
+med_rc med_relay_out_add(med_relay_out *out, const char *subject, const char *msg_id,
+                         uint8_t *data, size_t len, int core, med_err *err);
+void med_relay_out_free(med_relay_out *out);
+
+/* Runs until SIGTERM/SIGINT, then returns after finishing the batch. */
+med_rc med_relay_run(med_service *svc, const char *stream, const char *in_subject,
+                     med_relay_transform_fn fn, void *ud, med_err *err);
+
+/* Exposed for tests: what the relay does with one message (fault
+ * injection, transform, publish) without acking. */
+med_disposition med_relay_handle(med_service *svc, med_relay_transform_fn fn, void *ud,
+                                 natsMsg *msg, const med_delivery_info *info, med_err *err);
+
+#endif

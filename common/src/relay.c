@@ -9,6 +9,7 @@
 #include "med/log.h"
 #include "med/metrics.h"
 #include "med/names.h"
+#include "med/pbtrace.h"
 #include "med/reason.h"
 
 typedef struct relay_ctx {
@@ -135,4 +136,63 @@ med_rc med_relay_run(med_service *svc, const char *stream, const char *in_subjec
     med_service_consumer_opts(svc, stream, durable, in_subject, &co);
     return med_consumer_run(med_service_js(svc), &co, relay_handler, &c,
                             med_service_stop_flag(svc), err);
+}
+
+void med_relay_msg_id(const med_relay_in *in, const char *prefix, char *out, size_t cap)
+{
+    if (in->headers && in->headers->request_key[0])
+        snprintf(out, cap, "%s:%s", prefix, in->headers->request_key);
+    else
+        snprintf(out, cap, "%s:seq-%llu", prefix,
+                 (unsigned long long)(in->info ? in->info->stream_seq : 0));
+}
+
+med_rc med_relay_passthrough(void *ud, const med_relay_in *in, med_relay_out *out,
+                             med_err *err)
+{
+    const med_passthrough_spec *spec = ud;
+    med_hop hop = { .stage = in->stage, .instance = in->instance, .at_unix_ms = in->now_unix_ms };
+    uint8_t *buf = NULL;
+    size_t n = 0;
+    med_rc rc = med_pb_rewrap(spec->in_desc, spec->out_desc, in->data, in->len, &hop, &buf,
+                              &n, err);
+    if (rc != MED_OK) return rc;
+    char msg_id[192];
+    med_relay_msg_id(in, spec->msg_id_prefix, msg_id, sizeof msg_id);
+    return med_relay_out_add(out, spec->out_subject, msg_id, buf, n, 0, err);
+}
+
+int med_stage_main(const med_service_opts *opts, const char *stream, const char *in_subject,
+                   med_relay_transform_fn fn, void *ud)
+{
+    med_err err;
+    med_err_clear(&err);
+    med_service *svc = NULL;
+    if (med_service_start(opts, &svc, &err) != MED_OK) {
+        fprintf(stderr, "%s: start-up failed: %s %s%s%s\n", opts->name, err.code, err.message,
+                err.field[0] ? " field=" : "", err.field);
+        return 1;
+    }
+    med_service_set_started(svc);
+    med_rc rc = med_relay_run(svc, stream, in_subject, fn, ud, &err);
+    if (rc != MED_OK) {
+        med_log_ctx lc = { .error_code = err.code };
+        MED_LOGE(&lc, "consumer stopped: %s", err.message);
+    } else {
+        MED_LOGI(NULL, "stopped cleanly");
+    }
+    med_service_free(svc);
+    return rc == MED_OK ? 0 : 1;
+}
+
+med_rc med_relay_sink(void *ud, const med_relay_in *in, med_relay_out *out, med_err *err)
+{
+    const ProtobufCMessageDescriptor *desc = ud;
+    (void)out;
+    ProtobufCMessage *m = protobuf_c_message_unpack(desc, NULL, in->len, in->data);
+    if (!m)
+        return med_err_set(err, MED_ERR_INVALID, MED_R_INFRA_DECODE_FAILED, NULL,
+                           "payload is not a valid %s", desc->name);
+    protobuf_c_message_free_unpacked(m, NULL);
+    return MED_OK;
 }

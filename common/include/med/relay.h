@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <nats/nats.h>
+#include <protobuf-c/protobuf-c.h>
 #include "med/consumer.h"
 #include "med/err.h"
 #include "med/headers.h"
@@ -62,5 +63,37 @@ med_rc med_relay_run(med_service *svc, const char *stream, const char *in_subjec
  * injection, transform, publish) without acking. */
 med_disposition med_relay_handle(med_service *svc, med_relay_transform_fn fn, void *ud,
                                  natsMsg *msg, const med_delivery_info *info, med_err *err);
+
+
+
+/* ---- pass-through stage (skeleton until a stage gets its own rules) ---- */
+
+typedef struct med_passthrough_spec {
+    const ProtobufCMessageDescriptor *in_desc;
+    const ProtobufCMessageDescriptor *out_desc;
+    const char *out_subject;
+    const char *msg_id_prefix; /* "a.seed" -> Nats-Msg-Id "a.seed:<requestKey>" */
+} med_passthrough_spec;
+
+/* A med_relay_transform_fn: decode as in_desc, stamp this stage's hop into
+ * the trace, re-emit as out_desc on out_subject. ud is a
+ * const med_passthrough_spec *. */
+med_rc med_relay_passthrough(void *ud, const med_relay_in *in, med_relay_out *out,
+                             med_err *err);
+
+/* Nats-Msg-Id for an output: "<prefix>:<requestKey>", or
+ * "<prefix>:seq-<stream seq>" when the message has no request key (the
+ * input's stream sequence is stable across redeliveries too). */
+void med_relay_msg_id(const med_relay_in *in, const char *prefix, char *out, size_t cap);
+
+/* Whole life of a relay stage: start, mark ready, consume until SIGTERM,
+ * shut down. Returns the process exit code. */
+int med_stage_main(const med_service_opts *opts, const char *stream, const char *in_subject,
+                   med_relay_transform_fn fn, void *ud);
+
+/* A med_relay_transform_fn that only validates: the payload must decode as
+ * the descriptor ud points to; nothing is emitted. Used by consumers whose
+ * rules are not built yet, so garbage still reaches the DLQ. */
+med_rc med_relay_sink(void *ud, const med_relay_in *in, med_relay_out *out, med_err *err);
 
 #endif

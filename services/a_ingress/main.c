@@ -1,0 +1,22 @@
+/* Stage A: SDK ingress. Foundation skeleton: decodes each message, stamps
+ * this stage into the trace, and re-emits it downstream. The stage's rules
+ * (spec 01..04) replace the pass-through transform. */
+#include "med/names.h"
+#include "med/relay.h"
+#include "mediation/v1/opportunity.pb-c.h"
+
+static const med_passthrough_spec passthrough = {
+    .in_desc = &mediation__v1__opportunity_request__descriptor,
+    .out_desc = &mediation__v1__opportunity_seed__descriptor,
+    .out_subject = MED_SUBJ_B_SEED,
+    .msg_id_prefix = "a.seed",
+};
+
+int main(void)
+{
+    const med_service_opts opts = {
+        .name = "a_ingress", .stage = MED_STAGE_A, .send_asap = 1,
+    };
+    return med_stage_main(&opts, MED_STREAM_CHAIN, MED_SUBJ_A_REQUEST, med_relay_passthrough,
+                          (void *)&passthrough);
+}

@@ -1,0 +1,55 @@
+/* Integration-test harness: spawn the platform's service binaries against
+ * the servers tests/harness/infra.sh started (their addresses come from the
+ * environment), wait for readiness, kill and restart them, talk HTTP. */
+#ifndef MED_TEST_HARNESS_H
+#define MED_TEST_HARNESS_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+typedef struct th_proc {
+    char name[64];
+    char path[512];
+    char *env[32];   /* extra "KEY=VALUE" entries, owned */
+    int n_env;
+    pid_t pid;
+    int admin_port;  /* where /readyz answers */
+} th_proc;
+
+/* Aborts the test (cmocka fail) when a required variable is unset. */
+const char *th_env(const char *name);
+/* A TCP port nobody listens on right now. */
+int th_free_port(void);
+/* Path of a built service binary: $MED_BUILD_ROOT/services/<dir>/<exe>. */
+void th_binary_path(const char *dir, const char *exe, char *out, size_t cap);
+
+void th_proc_init(th_proc *p, const char *name, const char *dir, const char *exe);
+void th_proc_setenv(th_proc *p, const char *key, const char *value);
+/* Starts it (stdout/stderr appended to $MED_INFRA_DIR/logs/<name>.log). */
+int th_proc_start(th_proc *p);
+/* Waits for GET /readyz == 200; 0 on success. */
+int th_proc_wait_ready(th_proc *p, int timeout_ms);
+/* Sends sig and waits for exit (SIGKILL after timeout); returns exit status
+ * as from waitpid, or -1. */
+int th_proc_stop(th_proc *p, int sig, int timeout_ms);
+void th_proc_free(th_proc *p);
+
+typedef struct th_http_resp {
+    long status;
+    char *body;       /* NUL-terminated, owned */
+    size_t body_len;
+    char *headers;    /* raw header block, owned */
+} th_http_resp;
+
+/* headers: NULL-terminated "Name: value" list. body NULL -> GET. */
+int th_http(const char *method, const char *url, const char *const *headers,
+            const char *body, size_t body_len, long timeout_ms, th_http_resp *out);
+void th_http_free(th_http_resp *r);
+/* Value of a response header (case-insensitive), copied into out; 0 if found. */
+int th_http_header(const th_http_resp *r, const char *name, char *out, size_t cap);
+
+/* Milliseconds since an arbitrary start (monotonic). */
+long long th_now_ms(void);
+void th_sleep_ms(int ms);
+
+#endif

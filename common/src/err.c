@@ -19,10 +19,13 @@ med_rc med_err_set(med_err *err, med_rc rc, const char *code,
     err->rc = rc;
     copy_str(err->code, sizeof err->code, code);
     copy_str(err->field, sizeof err->field, field);
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err->message, sizeof err->message, fmt ? fmt : "", ap);
-    va_end(ap);
+    err->message[0] = '\0';
+    if (fmt) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(err->message, sizeof err->message, fmt, ap);
+        va_end(ap);
+    }
     return rc;
 }
 

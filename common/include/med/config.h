@@ -39,5 +39,9 @@ int med_config_bool(const med_config *cfg, const char *key);
 /* Number of known keys, and the i-th key name (for .env.example checks). */
 int med_config_key_count(void);
 const char *med_config_key_name(int i);
+/* The i-th key's one-line description and its default in env (NULL when i
+ * or env is out of range); .env.example and docs/config.md mirror these. */
+const char *med_config_key_description(int i);
+const char *med_config_key_default(int i, med_env env);
 
 #endif

@@ -38,13 +38,30 @@ PGresult *med_pg_exec_prepared(med_pg *pg, const char *name, int nparams,
  * Rolls back when fn fails. Retries the whole transaction (up to
  * max_attempts, 0 -> 3) on serialization failure, deadlock or a lost
  * connection; never on fn's own MED_ERR_INVALID/CONFLICT. tenant_id NULL
- * means a platform-level transaction (no tenant set). */
+ * means a platform-level transaction (no tenant set). Inside fn use conn or
+ * med_pg_exec_prepared (same session: it never reconnects mid-transaction);
+ * nested med_pg_tx is refused. A COMMIT lost with the connection is retried
+ * too, so bodies must be idempotent (unique keys), as all writes here are. */
 typedef med_rc (*med_pg_tx_fn)(med_pg *pg, PGconn *conn, void *ud, med_err *err);
 med_rc med_pg_tx(med_pg *pg, const char *tenant_id, int max_attempts,
                  med_pg_tx_fn fn, void *ud, med_err *err);
 
 /* Maps a failed PGresult/SQLSTATE to med_rc (23505 -> CONFLICT, 40001/40P01
- * -> IO retryable, connection loss -> UNAVAILABLE, 22xxx/23xxx -> INVALID). */
+ * -> IO retryable, connection loss -> UNAVAILABLE, 22xxx/23xxx -> INVALID).
+ * Also: OK/tuples/copy statuses -> MED_OK; NULL result or a failure without
+ * SQLSTATE (raised by libpq: the socket broke) -> UNAVAILABLE. */
 med_rc med_pg_result_rc(const PGresult *res);
+/* The SQLSTATE part of that mapping: 23505 -> CONFLICT; 40001, 40P01 -> IO;
+ * 57014 (statement timeout) -> TIMEOUT; 08xxx, 53xxx, 57P0x (server gone,
+ * out of resources, shutting down) and NULL -> UNAVAILABLE; other 22xxx,
+ * 23xxx -> INVALID; 42xxx, 25xxx (caller bugs) -> INTERNAL; rest -> IO. */
+med_rc med_pg_sqlstate_rc(const char *sqlstate);
+/* med_pg_result_rc plus err filled with a reason code (INFRA_PG_CONFLICT,
+ * _INVALID, _UNAVAILABLE, _TIMEOUT, _RETRYABLE for 40001/40P01, otherwise
+ * _QUERY_FAILED) and the server's primary message (never DETAIL, which
+ * echoes row values). A broken conn makes it UNAVAILABLE whatever the
+ * result says; conn may be NULL. Transaction bodies should report their
+ * statement failures with this so med_pg_tx knows what to retry. */
+med_rc med_pg_result_err(const PGresult *res, const PGconn *conn, med_err *err);
 
 #endif

@@ -2,7 +2,12 @@
  * thread-safe. Reconnects on error. Values are opaque bytes (msgpack by
  * convention, see mpack.h). Redis is a cache in front of PostgreSQL's unique
  * constraints: callers must treat MED_ERR_UNAVAILABLE as "degrade", never as
- * "the key is free". */
+ * "the key is free".
+ *
+ * Failures: MED_ERR_UNAVAILABLE + INFRA_REDIS_UNAVAILABLE when the server
+ * cannot be reached even after one reconnect (or says LOADING/BUSY/...);
+ * MED_ERR_IO + INFRA_REDIS_ERROR for other server errors. hiredis writes
+ * with write(2): the process must ignore SIGPIPE (med_service does). */
 #ifndef MED_REDIS_H
 #define MED_REDIS_H
 

@@ -34,6 +34,9 @@ typedef enum med_next_action {
     MED_NEXT_DEAD_LETTER,  /* publish to med.dlq.<stage>.v1, then term */
 } med_next_action;
 
+/* Used when max_deliver <= 0 (same default as med_consumer_opts). */
+#define MED_BACKOFF_DEFAULT_MAX_DELIVER 5
+
 /* RETRY on delivery number >= max_deliver becomes DEAD_LETTER. */
 med_next_action med_retry_decide(med_disposition d, uint64_t num_delivered, int max_deliver);
 

@@ -61,4 +61,11 @@ med_rc med_js_publish_async_complete(med_js *js, int64_t timeout_ms, med_err *er
 /* Plain core-NATS publish (reply inboxes). msg stays owned by the caller. */
 med_rc med_js_publish_core(med_js *js, natsMsg *msg, med_err *err);
 
+/* Maps a nats.c status (and JetStream error code, 0 if none) to a med_rc
+ * and fills err with `code` (NULL -> infra_nats_unavailable) and
+ * "<what>: <status text>". Timeouts -> MED_ERR_TIMEOUT, connection trouble
+ * -> MED_ERR_UNAVAILABLE, server-side rejections -> MED_ERR_IO. */
+med_rc med_js_status_err(natsStatus s, jsErrCode jerr, const char *code,
+                         const char *what, med_err *err);
+
 #endif

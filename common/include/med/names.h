@@ -34,6 +34,18 @@
 /* KV bucket holding each failing message's retry history until it is acked
  * or dead-lettered, so the history survives restarts and replica changes. */
 #define MED_KV_RETRY_HISTORY "MED_RETRY_HISTORY"
+/* MED_CHAIN captures everything under the chain stages' prefixes. No other
+ * stream may use a wildcard over med.g.> or med.h.>: the request/reply
+ * subjects there (MED_SUBJ_G_REPLAY ...) must stay core NATS, or JetStream
+ * would answer those requests with a PubAck. */
+#define MED_SUBJ_CHAIN_A_ALL "med.a.>"
+#define MED_SUBJ_CHAIN_B_ALL "med.b.>"
+#define MED_SUBJ_CHAIN_C_ALL "med.c.>"
+#define MED_SUBJ_CHAIN_D_ALL "med.d.>"
+#define MED_SUBJ_CHAIN_E_ALL "med.e.>"
+/* Dedup id of a dead letter: <prefix><stage>.<stream>.<stream_seq>, so a
+ * dead letter republished after a lost Term is dropped by MED_DLQ. */
+#define MED_DLQ_MSG_ID_PREFIX "dlq."
 
 /* ---- message headers, copied unchanged by every stage ---- */
 #define MED_HDR_TRACEPARENT     "traceparent"

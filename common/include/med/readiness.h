@@ -24,6 +24,7 @@ med_rc med_readiness_add_redis(med_readiness *r, const char *host, int port);
 /* Set by the service once start-up work (e.g. loading the config snapshot)
  * is done; until then /readyz says "starting". */
 void med_readiness_set_started(med_readiness *r, int started);
+int med_readiness_is_started(med_readiness *r);
 med_rc med_readiness_start(med_readiness *r, med_err *err);
 /* Runs every check once, synchronously (start-up and tests). */
 void med_readiness_probe_now(med_readiness *r);

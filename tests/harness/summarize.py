@@ -15,7 +15,7 @@ SKIPPED = re.compile(r"\[  SKIPPED \] (\d+) test")
 
 
 def count(entry):
-    out = entry.get("stdout") or ""
+    out = (entry.get("stdout") or "") + (entry.get("stderr") or "")
     p = sum(int(m) for m in PASSED.findall(out))
     f = sum(int(m) for m in FAILED.findall(out))
     s = sum(int(m) for m in SKIPPED.findall(out))

@@ -17,10 +17,12 @@
 #define ADMIN_DRAIN_MS 1000
 
 struct med_admin {
-    med_http_server *srv;
+    med_http_server *srv; /* freed by the loop thread; guarded by mu */
+    pthread_mutex_t mu;
     med_readiness *ready;
     pthread_t thread;
     atomic_int stop;
+    int port;
     char service[64];
 };
 
@@ -54,12 +56,19 @@ static int admin_on_req(void *ud, h2o_req_t *req)
     return 0;
 }
 
+/* Everything h2o does happens on this thread, tear-down included, so
+ * h2o's per-thread caches can be released before it ends. */
 static void *admin_thread(void *arg)
 {
     med_admin *a = arg;
     while (!atomic_load(&a->stop)) med_http_server_run_once(a->srv, INT32_MAX);
     med_http_server_stop_accepting(a->srv);
     med_http_server_drain(a->srv, ADMIN_DRAIN_MS);
+    pthread_mutex_lock(&a->mu);
+    med_http_server_free(a->srv);
+    a->srv = NULL;
+    pthread_mutex_unlock(&a->mu);
+    med_http_thread_cleanup();
     return NULL;
 }
 
@@ -72,37 +81,44 @@ med_rc med_admin_start(const char *host, int port, med_readiness *r, const char 
     if (!a) return med_err_set(err, MED_ERR_NOMEM, MED_R_INFRA_NOMEM, NULL, "admin server");
     a->ready = r;
     snprintf(a->service, sizeof a->service, "%s", service ? service : "");
-    med_http_opts o = { .host = host, .port = port, .max_body_bytes = ADMIN_MAX_BODY,
-                        .handler = admin_on_req, .ud = a };
+    med_http_opts o = { .host = host,
+                        .port = port,
+                        .max_body_bytes = ADMIN_MAX_BODY,
+                        .handler = admin_on_req,
+                        .ud = a };
     med_rc rc = med_http_server_new(&o, &a->srv, err);
     if (rc != MED_OK) {
         free(a);
         return rc;
     }
+    a->port = med_http_server_port(a->srv);
+    pthread_mutex_init(&a->mu, NULL);
     if (pthread_create(&a->thread, NULL, admin_thread, a) != 0) {
         med_http_server_free(a->srv);
+        pthread_mutex_destroy(&a->mu);
         free(a);
         return med_err_set(err, MED_ERR_INTERNAL, MED_R_EDGE_INTERNAL, NULL,
                            "cannot start the admin HTTP thread");
     }
-    MED_LOGI(NULL, "admin http for %s listening on port %d", a->service,
-             med_http_server_port(a->srv));
+    MED_LOGI(NULL, "admin http for %s listening on port %d", a->service, a->port);
     *out = a;
     return MED_OK;
 }
 
 int med_admin_port(const med_admin *a)
 {
-    return a ? med_http_server_port(a->srv) : -1;
+    return a ? a->port : -1;
 }
 
 void med_admin_stop(med_admin *a)
 {
     if (!a) return;
     atomic_store(&a->stop, 1);
-    med_http_server_wake(a->srv);
+    /* The thread may already have seen the flag and freed the server. */
+    pthread_mutex_lock(&a->mu);
+    if (a->srv) med_http_server_wake(a->srv);
+    pthread_mutex_unlock(&a->mu);
     pthread_join(a->thread, NULL);
-    /* The loop thread is gone: freeing from here cannot race it. */
-    med_http_server_free(a->srv);
+    pthread_mutex_destroy(&a->mu);
     free(a);
 }

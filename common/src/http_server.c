@@ -13,11 +13,14 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "med/log.h"
 #include "med/reason.h"
 
 #define MED_HTTP_DEFAULT_MAX_BODY (1024u * 1024u)
 #define MED_HTTP_LISTEN_BACKLOG 1024
 #define MED_HTTP_ACCEPT_BURST 32
+#define MED_HTTP_DRAIN_IDLE_MS 100
+#define MED_HTTP_FREE_DRAIN_MS 500
 
 typedef struct med_http_handler {
     h2o_handler_t super;
@@ -70,7 +73,8 @@ static med_rc open_listener(const char *host, int port, int *fd_out, med_err *er
 {
     char service[16];
     snprintf(service, sizeof service, "%d", port);
-    struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
+    struct addrinfo hints = { .ai_family = AF_UNSPEC,
+                              .ai_socktype = SOCK_STREAM,
                               .ai_flags = AI_PASSIVE | AI_NUMERICSERV };
     struct addrinfo *res = NULL;
     const char *h = (host && *host) ? host : "127.0.0.1";
@@ -165,16 +169,33 @@ med_rc med_http_server_new(const med_http_opts *opts, med_http_server **out, med
     s->handler = opts->handler;
     s->ud = opts->ud;
     s->port = bound_port(fd);
-    if (opts->ssl_ctx && SSL_CTX_up_ref(opts->ssl_ctx) == 1) s->ssl_ctx = opts->ssl_ctx;
+    if (opts->ssl_ctx) {
+        /* Never fall back to plain HTTP when TLS was asked for. */
+        if (SSL_CTX_up_ref(opts->ssl_ctx) != 1) {
+            close(fd);
+            free(s);
+            return med_err_set(err, MED_ERR_INTERNAL, MED_R_EDGE_INTERNAL, NULL, "TLS context");
+        }
+        s->ssl_ctx = opts->ssl_ctx;
+    }
     configure(s, opts->max_body_bytes);
     start_loop(s, fd);
     *out = s;
     return MED_OK;
 }
 
-int med_http_server_port(const med_http_server *s) { return s ? s->port : -1; }
-h2o_context_t *med_http_server_ctx(med_http_server *s) { return &s->ctx; }
-h2o_loop_t *med_http_server_loop(med_http_server *s) { return s->loop; }
+int med_http_server_port(const med_http_server *s)
+{
+    return s ? s->port : -1;
+}
+h2o_context_t *med_http_server_ctx(med_http_server *s)
+{
+    return &s->ctx;
+}
+h2o_loop_t *med_http_server_loop(med_http_server *s)
+{
+    return s->loop;
+}
 
 void med_http_server_run_once(med_http_server *s, int max_wait_ms)
 {
@@ -208,10 +229,20 @@ size_t med_http_server_connections(med_http_server *s)
     return list_length(&s->ctx.http1._conns) + list_length(&s->ctx.http2._conns);
 }
 
+static void shorten(h2o_timeout_t *t, uint64_t ms)
+{
+    if (t->timeout > ms) t->timeout = ms;
+}
+
 void med_http_server_drain(med_http_server *s, int timeout_ms)
 {
     if (!s) return;
     h2o_context_request_shutdown(&s->ctx);
+    /* h2o 2.2 leaves idle keep-alive connections open until their idle
+     * timer (10 s) fires. Shortening the timers closes them now; a request
+     * still being answered has no such timer armed. */
+    shorten(&s->ctx.http1.req_timeout, MED_HTTP_DRAIN_IDLE_MS);
+    shorten(&s->ctx.http2.idle_timeout, MED_HTTP_DRAIN_IDLE_MS);
     uint64_t end = h2o_now(s->loop) + (uint64_t)(timeout_ms > 0 ? timeout_ms : 0);
     while (med_http_server_connections(s) > 0 && h2o_now(s->loop) < end)
         h2o_evloop_run(s->loop, 50);
@@ -221,6 +252,15 @@ void med_http_server_free(med_http_server *s)
 {
     if (!s) return;
     med_http_server_stop_accepting(s);
+    if (s->ctx_inited && med_http_server_connections(s) > 0)
+        med_http_server_drain(s, MED_HTTP_FREE_DRAIN_MS);
+    if (s->ctx_inited && med_http_server_connections(s) > 0) {
+        /* h2o cannot dispose a context with live connections (it asserts
+         * on their timers); at exit, leaking beats aborting. */
+        MED_LOGW(NULL, "http server freed with %zu connections open; leaving them",
+                 med_http_server_connections(s));
+        return;
+    }
     if (s->wake_registered) {
         /* Let pending wake-ups and the listener close be processed before
          * the receiver and the loop go away. */
@@ -231,7 +271,17 @@ void med_http_server_free(med_http_server *s)
      * disarms it; h2o_context_dispose then asserts on the linked entry. */
     if (s->ctx_inited && h2o_timeout_is_linked(&s->ctx.http2._graceful_shutdown_timeout))
         h2o_timeout_unlink(&s->ctx.http2._graceful_shutdown_timeout);
-    if (s->ctx_inited) h2o_context_dispose(&s->ctx);
+    if (s->ctx_inited) {
+        h2o_multithread_queue_t *queue = s->ctx.queue;
+        h2o_context_dispose(&s->ctx);
+#if H2O_VERSION_MAJOR == 2 && H2O_VERSION_MINOR == 2
+        /* 2.2's evloop build closes the queue's sockets but never frees
+         * the queue itself (fixed in later releases). */
+        free(queue);
+#else
+        (void)queue;
+#endif
+    }
     if (s->loop) h2o_evloop_destroy(s->loop);
     h2o_config_dispose(&s->conf);
     if (s->ssl_ctx) SSL_CTX_free(s->ssl_ctx);
@@ -258,4 +308,33 @@ med_rc med_http_ssl_ctx_new(const char *cert_file, const char *key_file, SSL_CTX
     h2o_ssl_register_alpn_protocols(ctx, h2o_alpn_protocols);
     *out = ctx;
     return MED_OK;
+}
+
+/* h2o 2.2 pool chunks carry 4080 payload bytes and requests of a quarter
+ * of that or more bypass them; four requests of this size fill a chunk. */
+#define MED_HTTP_POOL_GRAB_BYTES 1008
+#define MED_HTTP_POOL_GRABS_PER_CHUNK 4
+#define MED_HTTP_POOL_RECYCLE_MAX 16
+
+void med_http_thread_cleanup(void)
+{
+#if H2O_VERSION_MAJOR == 2 && H2O_VERSION_MINOR == 2
+    /* h2o 2.2 parks freed pool chunks in a per-thread recycle bin (at most
+     * 16) and offers no way to empty it, so they leak when a loop thread
+     * ends. Taking 16 chunks through a pool empties the bin; the chunks
+     * are then freed directly (each starts with its `next` link). */
+    h2o_mem_pool_t pool;
+    h2o_mem_init_pool(&pool);
+    for (int i = 0; i < MED_HTTP_POOL_RECYCLE_MAX * MED_HTTP_POOL_GRABS_PER_CHUNK; i++)
+        (void)h2o_mem_alloc_pool(&pool, MED_HTTP_POOL_GRAB_BYTES);
+    void *chunk = pool.chunks;
+    while (chunk) {
+        void *next = *(void **)chunk;
+        free(chunk);
+        chunk = next;
+    }
+    /* Socket buffers have a per-thread bin too, but an exported one. */
+    h2o_mem_recycle_t *bufs = &h2o_socket_buffer_prototype.allocator;
+    while (bufs->cnt > 0) free(h2o_mem_alloc_recycle(bufs, 1));
+#endif
 }

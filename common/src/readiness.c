@@ -45,7 +45,7 @@ struct med_readiness {
     int running;
     int stop; /* guarded by mu */
     pthread_t thread;
-    pthread_mutex_t mu;      /* stop flag + sleeping */
+    pthread_mutex_t mu; /* stop flag + sleeping */
     pthread_cond_t cv;
     pthread_mutex_t probe_mu; /* one probe round at a time (thread vs probe_now) */
 };
@@ -214,8 +214,8 @@ static redisContext *redis_probe_connect(const redis_probe *p)
 static int redis_ping(redisContext *c)
 {
     redisReply *reply = redisCommand(c, "PING");
-    int ok = reply && reply->type == REDIS_REPLY_STATUS && reply->str &&
-             strcmp(reply->str, "PONG") == 0;
+    int ok =
+        reply && reply->type == REDIS_REPLY_STATUS && reply->str && strcmp(reply->str, "PONG") == 0;
     if (reply) freeReplyObject(reply);
     return ok && !c->err;
 }

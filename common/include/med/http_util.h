@@ -24,10 +24,10 @@ typedef struct med_http_server med_http_server;
 typedef int (*med_http_handler_fn)(void *ud, h2o_req_t *req);
 
 typedef struct med_http_opts {
-    const char *host;        /* NULL or "" -> 127.0.0.1 */
-    int port;                /* 0 -> a free port, see med_http_server_port */
-    size_t max_body_bytes;   /* h2o's own hard cap; 0 -> 1 MiB */
-    SSL_CTX *ssl_ctx;        /* NULL -> plain HTTP; the server takes a reference */
+    const char *host;      /* NULL or "" -> 127.0.0.1 */
+    int port;              /* 0 -> a free port, see med_http_server_port */
+    size_t max_body_bytes; /* h2o's own hard cap; 0 -> 1 MiB */
+    SSL_CTX *ssl_ctx;      /* NULL -> plain HTTP; the server takes a reference */
     med_http_handler_fn handler;
     void *ud;
 } med_http_opts;
@@ -49,6 +49,10 @@ size_t med_http_server_connections(med_http_server *s);
 void med_http_server_drain(med_http_server *s, int timeout_ms);
 /* Must run on the loop thread (or after it ended). */
 void med_http_server_free(med_http_server *s);
+
+/* Call last on a thread that ran an h2o loop and is about to end: frees
+ * what h2o keeps per thread. */
+void med_http_thread_cleanup(void);
 
 /* TLS context for a server certificate + key (PEM files), with ALPN for
  * h2 and http/1.1. */
@@ -86,7 +90,6 @@ void med_http_serve_healthz(h2o_req_t *req);
 void med_http_serve_readyz(h2o_req_t *req, med_readiness *r);
 void med_http_serve_metrics(h2o_req_t *req);
 /* The /readyz body and status for a readiness state (pure; tests). */
-med_rc med_http_readyz_body(med_readiness *r, int *status, char **out, size_t *len,
-                            med_err *err);
+med_rc med_http_readyz_body(med_readiness *r, int *status, char **out, size_t *len, med_err *err);
 
 #endif

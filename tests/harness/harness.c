@@ -232,3 +232,31 @@ void th_sleep_ms(int ms)
     while (nanosleep(&ts, &ts) == -1 && errno == EINTR) {
     }
 }
+
+long th_readyz(int port, char *body, size_t cap)
+{
+    char url[96];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/readyz", port);
+    th_http_resp r;
+    if (th_http("GET", url, NULL, NULL, 0, 2000, &r) != 0) return -1;
+    long st = r.status;
+    snprintf(body, cap, "%s", r.body);
+    th_http_free(&r);
+    return st;
+}
+
+long th_await_readyz(int port, long want, char *body, size_t cap, int timeout_ms)
+{
+    long long end = th_now_ms() + timeout_ms;
+    long st = -1;
+    while (th_now_ms() < end && (st = th_readyz(port, body, cap)) != want) th_sleep_ms(100);
+    return st;
+}
+
+int th_infra(const char *verb, const char *what)
+{
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "%s/tests/harness/infra.sh %s %s %s >/dev/null",
+             th_env("MED_SOURCE_ROOT"), verb, th_env("MED_INFRA_DIR"), what);
+    return system(cmd);
+}

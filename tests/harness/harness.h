@@ -48,6 +48,13 @@ void th_http_free(th_http_resp *r);
 /* Value of a response header (case-insensitive), copied into out; 0 if found. */
 int th_http_header(const th_http_resp *r, const char *name, char *out, size_t cap);
 
+/* GET http://127.0.0.1:<port>/readyz: status (or -1), body copied. */
+long th_readyz(int port, char *body, size_t cap);
+/* Polls /readyz until it answers want or timeout; returns the last status. */
+long th_await_readyz(int port, long want, char *body, size_t cap, int timeout_ms);
+/* tests/harness/infra.sh <verb> $MED_INFRA_DIR <what>; returns its status. */
+int th_infra(const char *verb, const char *what);
+
 /* Milliseconds since an arbitrary start (monotonic). */
 long long th_now_ms(void);
 void th_sleep_ms(int ms);

@@ -125,6 +125,12 @@ mkdir -p "$DIR"; DIR=$(cd "$DIR" && pwd)
 
 case "$cmd" in
 start)
+    # "start" means fresh servers: stop and clear anything a previous run
+    # left in DIR (the dev stack restarts existing data with start-one).
+    if [ -f "$DIR/env" ]; then
+        stop_pid_file "$DIR/nats.pid"; stop_pid_file "$DIR/redis.pid"; stop_pg
+    fi
+    rm -rf "$DIR/pg" "$DIR/nats" "$DIR/env"
     : > "$DIR/.ports"
     NATS_PORT=$(free_port); PG_PORT=$(free_port); REDIS_PORT=$(free_port)
     start_nats

@@ -356,47 +356,19 @@ static void permanent_failure_is_dead_lettered_at_once(void **state)
     mediation__v1__dead_letter__free_unpacked(dl, NULL);
 }
 
-static long readyz(int port, char *body, size_t cap)
-{
-    char url[96];
-    snprintf(url, sizeof url, "http://127.0.0.1:%d/readyz", port);
-    th_http_resp r;
-    if (th_http("GET", url, NULL, NULL, 0, 2000, &r) != 0) return -1;
-    long st = r.status;
-    snprintf(body, cap, "%s", r.body);
-    th_http_free(&r);
-    return st;
-}
-
-static long await_readyz(int port, long want, char *body, size_t cap, int timeout_ms)
-{
-    long long end = th_now_ms() + timeout_ms;
-    long st = -1;
-    while (th_now_ms() < end && (st = readyz(port, body, cap)) != want) th_sleep_ms(100);
-    return st;
-}
-
-static int infra(const char *verb, const char *what)
-{
-    char cmd[1024];
-    snprintf(cmd, sizeof cmd, "%s/tests/harness/infra.sh %s %s %s >/dev/null",
-             th_env("MED_SOURCE_ROOT"), verb, th_env("MED_INFRA_DIR"), what);
-    return system(cmd);
-}
-
 static void readyz_follows_redis(void **state)
 {
     world *w = *state;
     char body[512];
     int port = w->procs[P_A].admin_port;
-    assert_int_equal(await_readyz(port, 200, body, sizeof body, 5000), 200);
-    assert_int_equal(infra("stop-one", "redis"), 0);
-    long st = await_readyz(port, 503, body, sizeof body, 10000);
-    int restarted = infra("start-one", "redis");
+    assert_int_equal(th_await_readyz(port, 200, body, sizeof body, 5000), 200);
+    assert_int_equal(th_infra("stop-one", "redis"), 0);
+    long st = th_await_readyz(port, 503, body, sizeof body, 10000);
+    int restarted = th_infra("start-one", "redis");
     assert_int_equal(st, 503);
     assert_non_null(strstr(body, "redis"));
     assert_int_equal(restarted, 0);
-    assert_int_equal(await_readyz(port, 200, body, sizeof body, 10000), 200);
+    assert_int_equal(th_await_readyz(port, 200, body, sizeof body, 10000), 200);
 }
 
 static void sigterm_stops_a_stage_cleanly(void **state)

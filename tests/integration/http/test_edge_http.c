@@ -276,47 +276,19 @@ static void healthz_and_metrics_answer(void **state)
     th_http_free(&r);
 }
 
-static long readyz(world *w, char *body, size_t cap)
-{
-    char url[128];
-    url_of(w, "/readyz", url, sizeof url);
-    th_http_resp r;
-    if (th_http("GET", url, NULL, NULL, 0, 2000, &r) != 0) return -1;
-    long st = r.status;
-    snprintf(body, cap, "%s", r.body);
-    th_http_free(&r);
-    return st;
-}
-
-static long await_readyz(world *w, long want, char *body, size_t cap, int timeout_ms)
-{
-    long long end = th_now_ms() + timeout_ms;
-    long st = -1;
-    while (th_now_ms() < end && (st = readyz(w, body, cap)) != want) th_sleep_ms(100);
-    return st;
-}
-
-static int infra(const char *verb, const char *what)
-{
-    char cmd[1024];
-    snprintf(cmd, sizeof cmd, "%s/tests/harness/infra.sh %s %s %s >/dev/null",
-             th_env("MED_SOURCE_ROOT"), verb, th_env("MED_INFRA_DIR"), what);
-    return system(cmd);
-}
-
 static void readyz_names_redis_while_it_is_down(void **state)
 {
     world *w = *state;
     char body[512];
-    assert_int_equal(await_readyz(w, 200, body, sizeof body, 5000), 200);
+    assert_int_equal(th_await_readyz(w->port, 200, body, sizeof body, 5000), 200);
     assert_string_equal(body, "{\"status\":\"ready\"}");
-    assert_int_equal(infra("stop-one", "redis"), 0);
-    long st = await_readyz(w, 503, body, sizeof body, 5000);
-    int restarted = infra("start-one", "redis"); /* before any assert can bail out */
+    assert_int_equal(th_infra("stop-one", "redis"), 0);
+    long st = th_await_readyz(w->port, 503, body, sizeof body, 5000);
+    int restarted = th_infra("start-one", "redis"); /* before any assert can bail out */
     assert_int_equal(st, 503);
     assert_string_equal(body, "{\"status\":\"not_ready\",\"missing\":[\"redis\"]}");
     assert_int_equal(restarted, 0);
-    assert_int_equal(await_readyz(w, 200, body, sizeof body, 5000), 200);
+    assert_int_equal(th_await_readyz(w->port, 200, body, sizeof body, 5000), 200);
 }
 
 static void malformed_json_is_400_with_the_error_shape(void **state)

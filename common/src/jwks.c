@@ -1,0 +1,2 @@
+/* placeholder: implemented by its owner */
+typedef int med_placeholder_jwks_t;

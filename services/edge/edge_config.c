@@ -13,6 +13,18 @@ static void copy_str(char *dst, size_t cap, const char *src)
     snprintf(dst, cap, "%s", src ? src : "");
 }
 
+static med_rc load_auth(const med_config *cfg, edge_config *out, med_err *err)
+{
+    copy_str(out->jwks_path, sizeof out->jwks_path, med_config_str(cfg, "JWKS_PATH"));
+    copy_str(out->jwt_issuer, sizeof out->jwt_issuer, med_config_str(cfg, "JWT_ISSUER"));
+    copy_str(out->jwt_audience, sizeof out->jwt_audience, med_config_str(cfg, "JWT_AUDIENCE"));
+    if (!out->auth_enabled) return MED_OK;
+    med_jwks_open_mode mode =
+        med_config_env(cfg) == MED_ENV_PROD ? MED_JWKS_REQUIRED : MED_JWKS_MAY_WAIT;
+    return med_auth_verifier_new(out->jwks_path, out->jwt_issuer, out->jwt_audience, mode,
+                                 &out->verifier, err);
+}
+
 med_rc edge_config_load(const med_config *cfg, edge_config *out, med_err *err)
 {
     memset(out, 0, sizeof *out);
@@ -39,5 +51,12 @@ med_rc edge_config_load(const med_config *cfg, edge_config *out, med_err *err)
     if (out->tls_enabled && (!out->tls_cert[0] || !out->tls_key[0]))
         return med_err_set(err, MED_ERR_INVALID, MED_R_CFG_INVALID_VALUE, "EDGE_TLS_CERT_FILE",
                            "EDGE_TLS_ENABLED=true needs EDGE_TLS_CERT_FILE and EDGE_TLS_KEY_FILE");
-    return MED_OK;
+    return load_auth(cfg, out, err);
+}
+
+void edge_config_release(edge_config *c)
+{
+    if (!c) return;
+    med_auth_verifier_free(c->verifier);
+    c->verifier = NULL;
 }

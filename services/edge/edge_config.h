@@ -4,6 +4,7 @@
 
 #include <stddef.h>
 
+#include "med/auth.h"
 #include "med/config.h"
 #include "med/err.h"
 
@@ -23,10 +24,21 @@ typedef struct edge_config {
     char tls_cert[EDGE_PATH_MAX];
     char tls_key[EDGE_PATH_MAX];
     char environment[16]; /* APP_ENV name, passed on to A */
+    char jwks_path[EDGE_PATH_MAX];     /* JWKS_PATH */
+    char jwt_issuer[EDGE_TENANT_MAX];  /* JWT_ISSUER */
+    char jwt_audience[EDGE_TENANT_MAX]; /* JWT_AUDIENCE */
+    /* Token verifier, opened by edge_config_load when AUTH_ENABLED=true;
+     * owned by the config (copies borrow it), freed by edge_config_release. */
+    med_auth_verifier *verifier;
 } edge_config;
 
 /* Fails (CFG_INVALID_VALUE, field = key) when a value cannot work:
- * auth off without EDGE_DEV_TENANT, TLS on without cert/key. */
+ * auth off without EDGE_DEV_TENANT, TLS on without cert/key, auth on
+ * without JWKS_PATH/JWT_ISSUER/JWT_AUDIENCE, or (prod only) a JWKS file
+ * that does not load. In dev/ci the edge may start before the local stack
+ * wrote its keys: it refuses every token until the file appears. */
 med_rc edge_config_load(const med_config *cfg, edge_config *out, med_err *err);
+/* Frees what edge_config_load opened (the verifier). */
+void edge_config_release(edge_config *c);
 
 #endif

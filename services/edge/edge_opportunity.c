@@ -162,8 +162,8 @@ void edge_opportunity_on_reply(void *ud, const edge_reply *r)
     edge_answer_free(&a);
 }
 
-static med_rc build_message(edge_server *s, h2o_req_t *req, edge_inflight *f, natsMsg **m,
-                            med_err *e)
+static med_rc build_message(edge_server *s, h2o_req_t *req, edge_inflight *f,
+                            const med_auth_context *auth, natsMsg **m, med_err *e)
 {
     char reply_to[EDGE_REPLY_TO_MAX], ctype[EDGE_CONTENT_TYPE_MAX];
     snprintf(reply_to, sizeof reply_to, "%s.%s", s->inbox, f->trace.request_key);
@@ -176,7 +176,8 @@ static med_rc build_message(edge_server *s, h2o_req_t *req, edge_inflight *f, na
         .reply_to = reply_to,
         .content_type = ctype,
         .environment = s->cfg.environment,
-        .auth_method = EDGE_AUTH_METHOD_NONE,
+        .auth_method = auth ? auth->auth_method : EDGE_AUTH_METHOD_NONE,
+        .auth = auth,
         .received_at_unix_ms = now,
         .deadline_unix_ms = now + s->cfg.request_timeout_ms,
     };
@@ -197,8 +198,8 @@ static med_rc park(edge_server *s, h2o_req_t *req, edge_inflight *f, med_err *e)
     return MED_OK;
 }
 
-static edge_inflight *inflight_new(edge_server *s, h2o_req_t *req, const json_t *doc, double t0,
-                                   med_err *e)
+static edge_inflight *inflight_new(edge_server *s, h2o_req_t *req, const json_t *doc,
+                                   const med_auth_context *auth, double t0, med_err *e)
 {
     edge_opportunity_view v;
     if (edge_opportunity_check(doc, &v, e) != MED_OK) return NULL;
@@ -210,10 +211,10 @@ static edge_inflight *inflight_new(edge_server *s, h2o_req_t *req, const json_t 
     char tp[MED_HDR_VALUE_MAX];
     const char *client_tp =
         med_http_header(req, MED_HDR_TRACEPARENT, tp, sizeof tp) == 0 ? tp : NULL;
-    /* Auth is off whenever this runs (see edge_server.c): the tenant is
-     * the configured dev tenant, never anything the client sent. */
-    if (edge_trace_init(client_tp, s->cfg.dev_tenant, v.app_id, v.placement_id, &f->trace, e) !=
-        MED_OK) {
+    /* The tenant is the verified token's, or the configured dev tenant
+     * while auth is off; never anything the client sent. */
+    const char *tenant = auth ? auth->tenant : s->cfg.dev_tenant;
+    if (edge_trace_init(client_tp, tenant, v.app_id, v.placement_id, &f->trace, e) != MED_OK) {
         free(f);
         return NULL;
     }
@@ -223,18 +224,19 @@ static edge_inflight *inflight_new(edge_server *s, h2o_req_t *req, const json_t 
     return f;
 }
 
-void edge_opportunity_start(edge_server *s, h2o_req_t *req, json_t *doc, double t0)
+void edge_opportunity_start(edge_server *s, h2o_req_t *req, json_t *doc,
+                            const med_auth_context *auth, double t0)
 {
     med_err e;
     med_err_clear(&e);
-    edge_inflight *f = inflight_new(s, req, doc, t0, &e);
+    edge_inflight *f = inflight_new(s, req, doc, auth, t0, &e);
     json_decref(doc); /* everything needed was copied into f->trace */
     if (!f) {
         edge_send_error(req, EDGE_ROUTE_OPP, t0, &e);
         return;
     }
     natsMsg *m = NULL;
-    if (build_message(s, req, f, &m, &e) != MED_OK) {
+    if (build_message(s, req, f, auth, &m, &e) != MED_OK) {
         free(f);
         edge_send_error(req, EDGE_ROUTE_OPP, t0, &e);
         return;

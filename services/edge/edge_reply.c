@@ -92,6 +92,7 @@ edge_reply *edge_reply_from_msg(natsMsg *m, const char *prefix)
     }
     if (len > 0) memcpy(r->data, natsMsg_GetData(m), (size_t)len);
     r->len = len > 0 ? (size_t)len : 0;
+    r->no_responders = natsMsg_IsNoResponders(m) ? 1 : 0;
     return r;
 }
 

@@ -23,6 +23,9 @@ typedef struct edge_reply {
     int n_headers; /* traceparent and Med-* only */
     char *names[EDGE_REPLY_MAX_HEADERS];
     char *values[EDGE_REPLY_MAX_HEADERS];
+    /* The server's "no responders" status (no subscriber on the request
+     * subject): an answer that nobody will ever send, not a payload. */
+    int no_responders;
 } edge_reply;
 
 /* Runs on the loop thread; the reply is freed after it returns. */

@@ -82,6 +82,11 @@ med_rc edge_opportunity_pack(const edge_opportunity_in *in, uint8_t **out, size_
         req.n_integrity_hints = 1;
         req.integrity_hints = hints;
     }
+    med_auth_proto auth;
+    if (in->auth) {
+        med_auth_context_to_proto(in->auth, &auth);
+        req.auth = &auth.msg;
+    }
     size_t n = mediation__v1__opportunity_request__get_packed_size(&req);
     uint8_t *buf = malloc(n ? n : 1);
     if (buf) *len = mediation__v1__opportunity_request__pack(&req, buf);

@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <nats/nats.h>
 
+#include "med/auth.h"
 #include "med/err.h"
 #include "med/headers.h"
 
@@ -19,7 +20,8 @@ typedef struct edge_opportunity_in {
     const char *reply_to;           /* the edge's inbox subject for this request */
     const char *content_type;
     const char *environment;
-    const char *auth_method; /* "none" while AUTH_ENABLED=false */
+    const char *auth_method; /* "none" while AUTH_ENABLED=false, else "token" */
+    const med_auth_context *auth; /* the verified caller, NULL while auth is off */
     int64_t received_at_unix_ms;
     int64_t deadline_unix_ms; /* when the edge stops waiting */
 } edge_opportunity_in;

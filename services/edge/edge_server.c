@@ -6,11 +6,13 @@
 #include <string.h>
 #include <time.h>
 
+#include "edge_config_routes.h"
 #include "edge_errors.h"
 #include "edge_json.h"
 #include "edge_metrics.h"
 #include "edge_routes.h"
 #include "edge_server_int.h"
+#include "med/auth.h"
 #include "med/ids.h"
 #include "med/log.h"
 #include "med/metrics.h"
@@ -82,13 +84,118 @@ static void serve_ops(edge_server *s, h2o_req_t *req, const edge_route *rt, doub
 
 /* ---- shared input checks ------------------------------------------------ */
 
-static med_rc check_auth(const edge_server *s, med_err *e)
+/* Room for "Bearer " and the largest token we accept. */
+#define EDGE_AUTHZ_MAX (MED_JWT_TOKEN_MAX + 64)
+#define EDGE_QUERY_APP_MAX 256
+
+/* 401 unless the request carries a token the verifier accepts. Only the
+ * token says who the caller and its tenant are. *ctx (malloc'd, the
+ * caller frees it) stays NULL while auth is off. */
+static med_rc check_auth(const edge_server *s, h2o_req_t *req, med_auth_context **ctx,
+                         med_err *e)
+{
+    *ctx = NULL;
+    if (!s->cfg.auth_enabled) return MED_OK;
+    /* Both are large; the loop's stack is not the place. */
+    char *authz = malloc(EDGE_AUTHZ_MAX);
+    *ctx = calloc(1, sizeof **ctx);
+    if (!authz || !*ctx) {
+        free(authz);
+        return med_err_set(e, MED_ERR_NOMEM, MED_R_INFRA_NOMEM, NULL, "auth context");
+    }
+    int found = med_http_header(req, "authorization", authz, EDGE_AUTHZ_MAX) == 0;
+    med_rc rc = med_auth_verify_bearer(s->cfg.verifier, found ? authz : NULL,
+                                       found ? strlen(authz) : 0, med_now_unix_ms(), *ctx, e);
+    free(authz);
+    return rc;
+}
+
+/* The appId of an SDK body (appContext.appId), NULL when absent. */
+static const char *body_app_id(const json_t *doc)
+{
+    return json_string_value(json_object_get(json_object_get(doc, "appContext"), "appId"));
+}
+
+/* The appId query parameter of GET /v1/config, percent-decoded; "" when absent. */
+static void query_app_id(h2o_req_t *req, char *out, size_t cap)
+{
+    h2o_iovec_t q = med_http_query(req);
+    out[0] = '\0';
+    const char *p = q.base, *end = q.base + q.len;
+    while (p && p < end) {
+        const char *amp = memchr(p, '&', (size_t)(end - p));
+        const char *stop = amp ? amp : end;
+        if ((size_t)(stop - p) > 6 && memcmp(p, "appId=", 6) == 0) {
+            size_t n = 0;
+            for (const char *c = p + 6; c < stop && n + 1 < cap; c++) {
+                unsigned v;
+                if (*c == '%' && stop - c >= 3 && sscanf(c + 1, "%2x", &v) == 1) {
+                    out[n++] = (char)v;
+                    c += 2;
+                } else {
+                    out[n++] = *c;
+                }
+            }
+            out[n] = '\0';
+            return;
+        }
+        p = amp ? amp + 1 : NULL;
+    }
+}
+
+/* SDK calls: role sdk and the body's app inside the token's apps. A body
+ * without an appId is refused, since nothing would bound what it touches;
+ * except an opportunity, whose own check answers that with a 400 next. */
+static med_rc sdk_body_allowed(const med_auth_context *ctx, const edge_route *rt,
+                               const json_t *doc, med_err *e)
+{
+    med_rc rc = med_auth_require_role(ctx, MED_ROLE_SDK, e);
+    const char *app = body_app_id(doc);
+    if (rc == MED_OK && !app && rt->id == EDGE_R_OPPORTUNITIES) return MED_OK;
+    if (rc == MED_OK && !app)
+        return med_err_set(e, MED_ERR_INVALID, MED_R_AUTH_FORBIDDEN, "appContext.appId",
+                           "the token does not allow this: no appContext.appId to check");
+    return rc == MED_OK ? med_auth_scope_covers(ctx, NULL, app, NULL, e) : rc;
+}
+
+static med_rc config_read_allowed(const med_auth_context *ctx, h2o_req_t *req, med_err *e)
+{
+    if (med_auth_require_role(ctx, MED_ROLE_PUBLISHER | MED_ROLE_REVIEWER | MED_ROLE_ADMIN,
+                              NULL) == MED_OK)
+        return MED_OK;
+    med_rc rc = med_auth_require_role(ctx, MED_ROLE_SDK, e);
+    char app[EDGE_QUERY_APP_MAX];
+    query_app_id(req, app, sizeof app);
+    if (rc == MED_OK && !app[0])
+        return med_err_set(e, MED_ERR_INVALID, MED_R_AUTH_FORBIDDEN, "appId",
+                           "the token does not allow this: no appId to check");
+    return rc == MED_OK ? med_auth_scope_covers(ctx, NULL, app, NULL, e) : rc;
+}
+
+/* 403 unless the token's role and scope allow this route (06 section 4).
+ * Publish is only gated by role here: H judges authority and scope. */
+static med_rc check_access(const edge_server *s, h2o_req_t *req, const edge_route *rt,
+                           const med_auth_context *ctx, const json_t *doc, med_err *e)
 {
     if (!s->cfg.auth_enabled) return MED_OK;
-    /* Token verification (06 section 4) lands with the auth issue; until
-     * then an edge with auth on admits nobody rather than everybody. */
-    return med_err_set(e, MED_ERR_INVALID, MED_R_AUTH_TOKEN_INVALID, NULL,
-                       "the bearer token could not be verified");
+    switch (rt->id) {
+    case EDGE_R_OPPORTUNITIES:
+    case EDGE_R_EVENTS:
+        return sdk_body_allowed(ctx, rt, doc, e);
+    case EDGE_R_CONFIG:
+        return config_read_allowed(ctx, req, e);
+    case EDGE_R_CONFIG_PUBLISH:
+        return med_auth_require_role(
+            ctx, MED_ROLE_PUBLISHER | MED_ROLE_REVIEWER | MED_ROLE_ADMIN, e);
+    case EDGE_R_REPLAY:
+    case EDGE_R_RECONCILIATION:
+        return med_auth_require_role(ctx, MED_ROLE_REVIEWER | MED_ROLE_ADMIN, e);
+    case EDGE_R_RELEASE_READINESS:
+        return med_auth_require_role(ctx, MED_ROLE_SERVICE | MED_ROLE_ADMIN, e);
+    default:
+        return med_err_set(e, MED_ERR_INVALID, MED_R_AUTH_FORBIDDEN, NULL,
+                           "the token does not allow this route");
+    }
 }
 
 static med_rc check_body(const edge_server *s, h2o_req_t *req, json_t **doc, med_err *e)
@@ -127,18 +234,28 @@ static void route_api(edge_server *s, h2o_req_t *req, const edge_route *rt, edge
     med_err e;
     med_err_clear(&e);
     json_t *doc = NULL;
-    med_rc rc = check_auth(s, &e);
+    med_auth_context *ctx = NULL;
+    med_rc rc = check_auth(s, req, &ctx, &e);
     if (rc == MED_OK) rc = m == EDGE_M_POST ? check_body(s, req, &doc, &e) : check_query(req, &e);
+    if (rc == MED_OK) rc = check_access(s, req, rt, ctx, doc, &e);
     if (rc != MED_OK) {
+        free(ctx);
+        json_decref(doc);
         edge_send_error(req, rt->path, t0, &e);
         return;
     }
+    /* ctx is NULL while auth is off; the handlers copy what they keep. */
     if (rt->id == EDGE_R_OPPORTUNITIES) {
-        edge_opportunity_start(s, req, doc, t0);
-        return;
+        edge_opportunity_start(s, req, doc, ctx, t0);
+    } else if (rt->id == EDGE_R_CONFIG) {
+        edge_config_get(s, req, ctx, t0);
+    } else if (rt->id == EDGE_R_CONFIG_PUBLISH) {
+        edge_config_publish(s, req, ctx, doc, t0);
+    } else {
+        json_decref(doc);
+        not_implemented(req, rt, t0);
     }
-    json_decref(doc);
-    not_implemented(req, rt, t0);
+    free(ctx);
 }
 
 static int on_req(void *ud, h2o_req_t *req)
@@ -250,6 +367,7 @@ void edge_server_free(edge_server *s)
     if (!s) return;
     if (s->replies) edge_replies_stop(s->replies);
     if (s->pending) edge_opportunity_expire_all(s);
+    edge_config_routes_stop();
     if (s->http) med_http_server_run_once(s->http, 0); /* flush those answers */
     if (s->deadline_inited) h2o_timeout_dispose(med_http_server_loop(s->http), &s->deadline);
     med_http_server_free(s->http);

@@ -9,6 +9,7 @@
 #include "edge_pending.h"
 #include "edge_reply.h"
 #include "edge_server.h"
+#include "med/auth.h"
 #include "med/http_util.h"
 
 #define EDGE_CONTENT_TYPE_MAX 256
@@ -33,8 +34,11 @@ void edge_send(h2o_req_t *req, const char *route, double t0, int status, const c
                size_t len);
 void edge_send_error(h2o_req_t *req, const char *route, double t0, const med_err *e);
 
-/* POST /v1/opportunities after the body parsed as an object; takes doc. */
-void edge_opportunity_start(edge_server *s, h2o_req_t *req, json_t *doc, double t0);
+/* POST /v1/opportunities after the body parsed as an object; takes doc.
+ * auth: the verified caller (NULL while AUTH_ENABLED=false), borrowed for
+ * the call only. */
+void edge_opportunity_start(edge_server *s, h2o_req_t *req, json_t *doc,
+                            const med_auth_context *auth, double t0);
 /* Reply-inbox callback (edge_reply_fn); ud is the server. */
 void edge_opportunity_on_reply(void *ud, const edge_reply *r);
 /* Answers every pending request with the deadline Delivery now. */

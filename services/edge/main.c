@@ -41,6 +41,7 @@ int main(void)
         MED_LOGI(NULL, "edge stopped");
     }
     edge_server_free(srv);
+    edge_config_release(&cfg);
     med_service_free(svc);
     return rc;
 }

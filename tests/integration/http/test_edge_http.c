@@ -375,7 +375,7 @@ static void unknown_path_is_404_wrong_method_405(void **state)
 static void stages_not_landed_answer_501_after_validation(void **state)
 {
     world *w = *state;
-    const char *posts[] = { "/v1/events", "/v1/config/publish", "/v1/replay",
+    const char *posts[] = { "/v1/events", "/v1/replay",
                             "/internal/v1/release/readiness/evaluate" };
     for (size_t i = 0; i < sizeof posts / sizeof posts[0]; i++) {
         th_http_resp r = post(w, posts[i], k_json_hdr, "{}", 2);
@@ -385,7 +385,7 @@ static void stages_not_landed_answer_501_after_validation(void **state)
         assert_error(&r, 400, MED_R_EDGE_JSON_MALFORMED, NULL);
         th_http_free(&r);
     }
-    const char *gets[] = { "/v1/config?appId=app_demo", "/v1/replay?queryMode=by_opportunity",
+    const char *gets[] = { "/v1/replay?queryMode=by_opportunity",
                            "/v1/reconciliation?granularity=hourly" };
     for (size_t i = 0; i < sizeof gets / sizeof gets[0]; i++) {
         th_http_resp r = get(w, gets[i]);
@@ -394,6 +394,24 @@ static void stages_not_landed_answer_501_after_validation(void **state)
     }
     th_http_resp r = get(w, "/v1/reconciliation?windowStart=%zz");
     assert_error(&r, 400, MED_R_EDGE_QUERY_MALFORMED, NULL);
+    th_http_free(&r);
+}
+
+/* The config routes are live: with no H replica subscribed the edge says
+ * so at once (NATS "no responders") instead of hanging until its deadline,
+ * and bad input is still refused before anything is sent. */
+static void config_routes_without_h_time_out_cleanly(void **state)
+{
+    world *w = *state;
+    long long t0 = th_now_ms();
+    th_http_resp r = get(w, "/v1/config?appId=app_demo&placementId=plc_feed&environment=prod"
+                            "&schemaVersion=1.0.0&sdkVersion=2.1.0"
+                            "&requestAt=2026-11-23T10:00:00.000Z");
+    assert_error(&r, 503, MED_R_EDGE_UPSTREAM_UNAVAILABLE, NULL);
+    assert_true(th_now_ms() - t0 < DEADLINE_MS); /* answered before the deadline */
+    th_http_free(&r);
+    r = post(w, "/v1/config/publish", k_json_hdr, "{", 1);
+    assert_error(&r, 400, MED_R_EDGE_JSON_MALFORMED, NULL);
     th_http_free(&r);
 }
 
@@ -693,6 +711,7 @@ int main(void)
         cmocka_unit_test(thirty_three_levels_are_too_deep),
         cmocka_unit_test(unknown_path_is_404_wrong_method_405),
         cmocka_unit_test(stages_not_landed_answer_501_after_validation),
+        cmocka_unit_test(config_routes_without_h_time_out_cleanly),
         cmocka_unit_test(no_stage_a_means_an_error_delivery_at_the_deadline),
         cmocka_unit_test(bad_requests_publish_nothing),
         cmocka_unit_test(delivery_on_the_inbox_is_the_answer),

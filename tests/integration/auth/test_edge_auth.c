@@ -69,7 +69,7 @@ static void gen_keys(const char *dir, int rotate, char *kid, size_t cap)
 static void token(const char *dir, const char *args, char *out, size_t cap)
 {
     char cmd[2048];
-    snprintf(cmd, sizeof cmd, "%s/tools/token/token --key %s/jwt-private.pem %s",
+    snprintf(cmd, sizeof cmd, "%s/tools/token-mint/token --key %s/jwt-private.pem %s",
              th_env("MED_BUILD_ROOT"), dir, args);
     if (run_line(cmd, out, cap) != 0 || !out[0]) fail_msg("tools/token failed: %s", cmd);
 }

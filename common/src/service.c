@@ -25,6 +25,8 @@ struct med_service {
     med_redis *redis;
     med_readiness *ready;
     med_admin *admin;
+    med_cfgsnap *cfgsnap;
+    med_cfgsnap_watch *cfgwatch;
     char instance[128];
 };
 
@@ -98,6 +100,31 @@ static med_rc connect_storage(med_service *s, med_err *err)
     return MED_OK;
 }
 
+/* Starts following MED_CONFIG before the admin server, so the readiness
+ * check below exists from the first probe. */
+static med_rc start_config_watch(med_service *s, med_err *err)
+{
+    if (!s->opts.need_config) return MED_OK;
+    s->cfgsnap = med_cfgsnap_new();
+    if (!s->cfgsnap)
+        return med_err_set(err, MED_ERR_NOMEM, MED_R_INFRA_NOMEM, NULL, "config snapshot");
+    med_cfgsnap_watch_opts wo = {
+        .js = s->js,
+        .stage = s->opts.stage,
+        .instance = s->instance,
+        .app_env = med_config_env_name(med_config_env(s->cfg)),
+        .redis_host = med_config_str(s->cfg, "REDIS_HOST"),
+        .redis_port = (int)med_config_int(s->cfg, "REDIS_PORT"),
+    };
+    return med_cfgsnap_watch_start(s->cfgsnap, &wo, &s->cfgwatch, err);
+}
+
+/* Readiness check "config_snapshot" (metrics.md med_readiness_up). */
+static int config_snapshot_check(void *ud)
+{
+    return med_cfgsnap_watch_caught_up(ud);
+}
+
 static med_rc start_admin(med_service *s, med_err *err)
 {
     s->ready = med_readiness_new((int)med_config_int(s->cfg, "READINESS_PROBE_INTERVAL_MS"));
@@ -108,6 +135,8 @@ static med_rc start_admin(med_service *s, med_err *err)
     if (rc == MED_OK)
         rc = med_readiness_add_redis(s->ready, med_config_str(s->cfg, "REDIS_HOST"),
                                      (int)med_config_int(s->cfg, "REDIS_PORT"));
+    if (rc == MED_OK && s->cfgwatch)
+        rc = med_readiness_add(s->ready, "config_snapshot", config_snapshot_check, s->cfgwatch);
     if (rc == MED_OK) rc = med_readiness_start(s->ready, err);
     if (rc != MED_OK) return rc;
     if (strcmp(s->opts.stage, MED_STAGE_EDGE) == 0) return MED_OK; /* edge serves its own */
@@ -141,6 +170,7 @@ med_rc med_service_start(const med_service_opts *opts, med_service **out, med_er
     set_instance(s);
     rc = connect_nats(s, err);
     if (rc == MED_OK) rc = connect_storage(s, err);
+    if (rc == MED_OK) rc = start_config_watch(s, err);
     if (rc == MED_OK) rc = start_admin(s, err);
     if (rc != MED_OK) {
         med_log_ctx lc = { .error_code = err ? err->code : NULL };
@@ -157,13 +187,20 @@ med_rc med_service_start(const med_service_opts *opts, med_service **out, med_er
 
 void med_service_set_started(med_service *s)
 {
-    if (s && s->ready) med_readiness_set_started(s->ready, 1);
+    if (!s || !s->ready) return;
+    /* JetStream consumers are not gated by readiness, so waiting here is
+     * what keeps a stage from handling a request with an empty config. */
+    while (s->cfgwatch && !med_cfgsnap_watch_caught_up(s->cfgwatch) &&
+           !atomic_load(&g_stop))
+        usleep(20 * 1000);
+    med_readiness_set_started(s->ready, 1);
 }
 
 const med_config *med_service_config(med_service *s) { return s->cfg; }
 med_js *med_service_js(med_service *s) { return s->js; }
 med_pg *med_service_pg(med_service *s) { return s->pg; }
 med_redis *med_service_redis(med_service *s) { return s->redis; }
+med_cfgsnap *med_service_cfgsnap(med_service *s) { return s->cfgsnap; }
 med_readiness *med_service_readiness(med_service *s) { return s->ready; }
 const char *med_service_instance(med_service *s) { return s->instance; }
 const char *med_service_stage(med_service *s) { return s->opts.stage; }
@@ -200,7 +237,9 @@ void med_service_free(med_service *s)
 {
     if (!s) return;
     if (s->admin) med_admin_stop(s->admin);
-    if (s->ready) med_readiness_free(s->ready);
+    if (s->ready) med_readiness_free(s->ready); /* its check reads cfgwatch */
+    med_cfgsnap_watch_stop(s->cfgwatch);         /* before the NATS connection */
+    med_cfgsnap_free(s->cfgsnap);
     if (s->redis) med_redis_close(s->redis);
     if (s->pg) med_pg_close(s->pg);
     if (s->js) med_js_close(s->js);

@@ -16,6 +16,7 @@ int main(void)
 {
     const med_service_opts opts = {
         .name = "b_normalize", .stage = MED_STAGE_B, .send_asap = 1,
+        .need_config = 1, /* decide on the current config snapshot */
     };
     return med_stage_main(&opts, MED_STREAM_CHAIN, MED_SUBJ_B_SEED, med_relay_passthrough,
                           (void *)&passthrough);

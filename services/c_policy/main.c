@@ -17,6 +17,7 @@ int main(void)
 {
     const med_service_opts opts = {
         .name = "c_policy", .stage = MED_STAGE_C, .send_asap = 1,
+        .need_config = 1, /* decide on the current config snapshot */
     };
     return med_stage_main(&opts, MED_STREAM_CHAIN, MED_SUBJ_C_NORMALIZED, med_relay_passthrough,
                           (void *)&passthrough);

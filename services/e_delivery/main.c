@@ -43,6 +43,7 @@ static med_rc e_transform(void *ud, const med_relay_in *in, med_relay_out *out, 
 
 int main(void)
 {
-    const med_service_opts opts = { .name = "e_delivery", .stage = MED_STAGE_E, .send_asap = 1 };
+    const med_service_opts opts = { .name = "e_delivery", .stage = MED_STAGE_E, .send_asap = 1,
+                                    .need_config = 1 };
     return med_stage_main(&opts, MED_STREAM_CHAIN, MED_SUBJ_E_COMPOSE, e_transform, NULL);
 }

@@ -6,6 +6,7 @@
 #define MED_SERVICE_H
 
 #include <stdatomic.h>
+#include "med/cfgsnap.h"
 #include "med/config.h"
 #include "med/consumer.h"
 #include "med/err.h"
@@ -22,16 +23,24 @@ typedef struct med_service_opts {
     int need_pg;           /* open a worker PostgreSQL connection */
     int need_redis;        /* open a worker Redis connection */
     int send_asap;         /* request/reply latency over batching */
+    int need_config;       /* follow med.h.config.v1 into a config snapshot
+                            * (med/cfgsnap.h); ready only once it holds the
+                            * current state */
 } med_service_opts;
 
 /* Everything up to "ready to consume". On failure nothing is left running. */
 med_rc med_service_start(const med_service_opts *opts, med_service **out, med_err *err);
-/* Marks start-up work done: /readyz may now answer 200. */
+/* Marks start-up work done: /readyz may now answer 200. With need_config
+ * it first waits until the config snapshot caught up with MED_CONFIG (or a
+ * stop was requested), so a stage never consumes, nor reports ready,
+ * before it holds the current config; /readyz says "starting" meanwhile. */
 void med_service_set_started(med_service *s);
 const med_config *med_service_config(med_service *s);
 med_js *med_service_js(med_service *s);
 med_pg *med_service_pg(med_service *s);       /* NULL unless need_pg */
 med_redis *med_service_redis(med_service *s); /* NULL unless need_redis */
+/* NULL unless need_config. Acquire a snapshot per request. */
+med_cfgsnap *med_service_cfgsnap(med_service *s);
 const char *med_service_instance(med_service *s);
 const char *med_service_stage(med_service *s);
 med_readiness *med_service_readiness(med_service *s);

@@ -9,7 +9,9 @@
 #include <string.h>
 
 #include "h_cache.h"
+#include "h_get_audit.h"
 #include "h_get_body.h"
+#include "h_get_decide.h"
 #include "h_get_entry.h"
 #include "h_get_request.h"
 #include "h_get_resolve.h"
@@ -32,6 +34,8 @@ typedef struct get_answer {
     int64_t expire_at_ms, response_at_ms;
     char *body;                            /* owned; NULL on 304 */
     med_err err;                           /* the reason of a 4xx/5xx */
+    h_get_decisions dec;                   /* 200/304: gate, canary, audit */
+    int has_dec;
 } get_answer;
 
 typedef struct get_call {
@@ -76,6 +80,82 @@ typedef struct served {
     int ttl_sec;
 } served;
 
+/* ---- per-request decisions (H.5, H.7, H.8) ------------------------------ */
+
+/* Canary breaker state from Redis; absent, undecodable or Redis trouble
+ * all read as closed (h_get_decide's contract). */
+static int read_breaker(void *ud, const char *breaker_key, h_breaker_state *out)
+{
+    const get_call *c = ud;
+    char key[H_GET_KEY_MAX + 32];
+    if (snprintf(key, sizeof key, "%s%s", H_GET_BREAKER_KEY_PREFIX, breaker_key) >=
+        (int)sizeof key)
+        return 0;
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    med_err e;
+    if (med_redis_get(c->ctx->redis_get, key, &buf, &len, &e) != MED_OK) return 0;
+    int ok = h_breaker_decode(buf, len, out, &e) == MED_OK;
+    free(buf);
+    return ok;
+}
+
+/* The request's adapterVersionMapOrNA as gate input (borrowed). */
+static med_rc request_adapters(const get_call *c, h_kv **out, size_t *n, med_err *err)
+{
+    *out = NULL;
+    *n = c->req->n_adapter_version_map_or_na;
+    if (*n == 0) return MED_OK;
+    *out = calloc(*n, sizeof **out);
+    if (!*out) return med_err_set(err, MED_ERR_NOMEM, MED_R_INFRA_NOMEM, NULL, "adapters");
+    for (size_t i = 0; i < *n; i++)
+        (*out)[i] = (h_kv){ c->req->adapter_version_map_or_na[i]->key,
+                            c->req->adapter_version_map_or_na[i]->value };
+    return MED_OK;
+}
+
+static const char *request_trace_key(const Mediation__V1__ConfigGetRequest *r)
+{
+    return r->trace_key_or_na_opt_case ==
+                   MEDIATION__V1__CONFIG_GET_REQUEST__TRACE_KEY_OR_NA_OPT_TRACE_KEY_OR_NA
+               ? r->trace_key_or_na
+               : NULL;
+}
+
+/* Decides on what is served. Only out of memory fails the answer: a
+ * snapshot the decisions cannot read is logged and served without them. */
+static med_rc decide(const get_call *c, const h_cache_answer *ca, const served *sv,
+                     get_answer *a, med_err *err)
+{
+    h_kv *adapters = NULL;
+    size_t n = 0;
+    med_rc rc = request_adapters(c, &adapters, &n, err);
+    if (rc != MED_OK) return rc;
+    h_get_decide_in in = {
+        .snapshot_json = sv->snapshot_json, .versions_json = sv->versions_json,
+        .config_key = c->config_key, .app_id = c->q.app_id, .placement_id = c->q.placement_id,
+        .environment = c->q.environment, .schema_version = c->q.schema_version,
+        .sdk_version = c->req->sdk_version, .trace_key = request_trace_key(c->req),
+        .adapters = adapters, .n_adapters = n, .http_status = ca->http_status,
+        .cache_decision = a->decision,
+        .cache_code = ca->n_reason_codes ? ca->reason_codes[0] : NULL,
+        /* Redis that just failed the marker read is not asked again. */
+        .breaker_reader = c->cache_ok ? read_breaker : NULL, .breaker_ud = (void *)c,
+        .now_ms = c->now_ms,
+    };
+    med_err why;
+    rc = h_get_decide(&in, &a->dec, &why);
+    free(adapters);
+    a->has_dec = rc == MED_OK;
+    if (rc == MED_ERR_NOMEM) return med_err_set(err, rc, why.code, NULL, "%s", why.message);
+    if (rc != MED_OK) {
+        med_log_ctx lc;
+        log_ctx(c, why.code, &lc);
+        MED_LOGW(&lc, "config decisions left out of the answer: %s", why.message);
+    }
+    return MED_OK;
+}
+
 static med_rc answer_served(const get_call *c, const h_cache_answer *ca, const served *sv,
                             get_answer *a, med_err *err)
 {
@@ -86,7 +166,8 @@ static med_rc answer_served(const get_call *c, const h_cache_answer *ca, const s
     a->ttl_sec = sv->ttl_sec;
     a->response_at_ms = c->now_ms;
     a->expire_at_ms = h_cache_expire_at(c->now_ms, sv->ttl_sec);
-    if (ca->http_status == 304) return MED_OK;
+    med_rc rc = decide(c, ca, sv, a, err);
+    if (rc != MED_OK || ca->http_status == 304) return rc;
     h_get_ok in = {
         .config_key = c->config_key,
         .etag = sv->etag,
@@ -98,6 +179,9 @@ static med_rc answer_served(const get_call *c, const h_cache_answer *ca, const s
         .snapshot_json = sv->snapshot_json,
         .expire_at_ms = a->expire_at_ms,
         .response_at_ms = a->response_at_ms,
+        .gate_json = a->has_dec ? a->dec.gate_json : NULL,
+        .rollout_json = a->has_dec ? a->dec.rollout_json : NULL,
+        .audit_json = a->has_dec ? a->dec.audit_json : NULL,
     };
     return h_get_body_ok(&in, &a->body, err);
 }
@@ -293,6 +377,19 @@ static med_rc pack_reply(const get_call *c, const get_answer *a, uint8_t **out, 
     return MED_OK;
 }
 
+/* After the reply is packed; async, so a slow or absent JetStream costs
+ * the answer nothing. A 304 has no body but its audit still goes out. */
+static void publish_audit(const get_call *c, const get_answer *a)
+{
+    med_err e;
+    if (h_get_audit_publish(c->ctx->js, &a->dec, c->req->trace, c->ctx->instance,
+                            a->http_status, c->now_ms, &e) == MED_OK)
+        return;
+    med_log_ctx lc;
+    log_ctx(c, e.code, &lc);
+    MED_LOGW(&lc, "config decision audit %s not published: %s", a->dec.snapshot_id, e.message);
+}
+
 med_rc h_get_handle(h_ctx *ctx, const uint8_t *req, size_t len, uint8_t **reply,
                     size_t *reply_len)
 {
@@ -316,7 +413,9 @@ med_rc h_get_handle(h_ctx *ctx, const uint8_t *req, size_t len, uint8_t **reply,
         rc = answer_call(&c, &a, &err);
     }
     if (rc == MED_OK) rc = pack_reply(&c, &a, reply, reply_len, &err);
+    if (rc == MED_OK && a.has_dec) publish_audit(&c, &a);
     free(a.body);
+    h_get_decisions_clear(&a.dec);
     h_get_entry_clear(&c.entry);
     if (r) mediation__v1__config_get_request__free_unpacked(r, NULL);
     return rc;

@@ -48,10 +48,34 @@ static char *head_json(const h_get_ok *in)
     return s;
 }
 
+/* ",\"name\":<text>" or "" when text is NULL; *out malloc'd. */
+static int member(const char *name, const char *text, char **out)
+{
+    if (!text) return (*out = strdup("")) ? 0 : -1;
+    return asprintf(out, ",\"%s\":%s", name, text) < 0 ? (*out = NULL, -1) : 0;
+}
+
+static int decisions_text(const h_get_ok *in, char **out)
+{
+    char *g = NULL, *r = NULL, *a = NULL;
+    int bad = member("versionGateDecision", in->gate_json, &g) ||
+              member("rolloutDecision", in->rollout_json, &r) ||
+              member("configDecisionAudit", in->audit_json, &a);
+    if (!bad && asprintf(out, "%s%s%s", g, r, a) < 0) bad = 1;
+    free(g);
+    free(r);
+    free(a);
+    return bad ? -1 : 0;
+}
+
 med_rc h_get_body_ok(const h_get_ok *in, char **out, med_err *err)
 {
     *out = NULL;
-    char *head = head_json(in);
+    char *head = head_json(in), *dec = NULL;
+    if (head && decisions_text(in, &dec) != 0) {
+        free(head);
+        head = NULL;
+    }
     if (!head) return med_err_set(err, MED_ERR_NOMEM, MED_R_INFRA_NOMEM, NULL, "GET body");
     char exp[32], now[32];
     med_format_utc_ms(in->expire_at_ms, exp, sizeof exp);
@@ -60,10 +84,11 @@ med_rc h_get_body_ok(const h_get_ok *in, char **out, med_err *err)
     head[hl - 1] = '\0'; /* reopen the object: the raw members follow */
     char *body = NULL;
     int n = asprintf(&body,
-                     "%s,\"configVersionSnapshot\":%s,\"resolvedConfigSnapshot\":%s,"
+                     "%s,\"configVersionSnapshot\":%s,\"resolvedConfigSnapshot\":%s%s,"
                      "\"expireAt\":\"%s\",\"responseAt\":\"%s\"}",
-                     head, in->versions_json, in->snapshot_json, exp, now);
+                     head, in->versions_json, in->snapshot_json, dec, exp, now);
     free(head);
+    free(dec);
     if (n < 0) return med_err_set(err, MED_ERR_NOMEM, MED_R_INFRA_NOMEM, NULL, "GET body");
     *out = body;
     return MED_OK;

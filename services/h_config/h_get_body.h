@@ -1,7 +1,8 @@
 /* The HTTP bodies of GET /v1/config (H.3, 06 section 6). The 200 body
- * splices the cached snapshot text in unchanged and puts the two
- * per-response times last, so two answers from the same versions differ
- * only in expireAt/responseAt. */
+ * splices the cached snapshot text in unchanged, then the per-request
+ * decisions (versionGateDecision, rolloutDecision, configDecisionAudit),
+ * and puts the two per-response times last, so two answers from the same
+ * versions and request differ only in expireAt/responseAt. */
 #ifndef H_GET_BODY_H
 #define H_GET_BODY_H
 
@@ -20,6 +21,11 @@ typedef struct h_get_ok {
     const char *versions_json;       /* configVersionSnapshot, JSON text */
     const char *snapshot_json;       /* resolvedConfigSnapshot, JSON text */
     int64_t expire_at_ms, response_at_ms;
+    /* Per-request decisions (h_get_decide), rendered after the snapshot so
+     * its bytes never move; NULL = member left out. */
+    const char *gate_json;           /* versionGateDecision */
+    const char *rollout_json;        /* rolloutDecision */
+    const char *audit_json;          /* configDecisionAudit */
 } h_get_ok;
 
 /* *out malloc'd, NUL-terminated. */

@@ -215,6 +215,7 @@ static med_rc load_one_document(PGconn *conn, const char *tenant, const char *re
 typedef struct docs_q {
     const char *tenant;
     const json_t *refs;
+    const char *optional_ref;
     json_t *docs;
 } docs_q;
 
@@ -230,14 +231,20 @@ static med_rc documents_tx(med_pg *pg, PGconn *conn, void *ud, med_err *err)
         med_rc rc = load_one_document(conn, q->tenant, json_string_value(ref), q->docs, err);
         if (rc != MED_OK) return rc;
     }
-    return MED_OK;
+    if (!q->optional_ref) return MED_OK;
+    /* Absent is fine: the caller treats it as "no such policy". */
+    med_err ignored;
+    med_rc rc = load_one_document(conn, q->tenant, q->optional_ref, q->docs, &ignored);
+    if (rc == MED_ERR_NOT_FOUND) return MED_OK;
+    if (rc != MED_OK && err) *err = ignored;
+    return rc;
 }
 
-med_rc h_get_documents_load(med_pg *pg, const char *tenant, const json_t *refs, json_t **out,
-                            med_err *err)
+med_rc h_get_documents_load(med_pg *pg, const char *tenant, const json_t *refs,
+                            const char *optional_ref, json_t **out, med_err *err)
 {
     *out = NULL;
-    docs_q q = { tenant, refs, json_array() };
+    docs_q q = { tenant, refs, optional_ref, json_array() };
     if (!q.docs) return med_err_set(err, MED_ERR_NOMEM, MED_R_INFRA_NOMEM, NULL, "documents");
     med_rc rc = med_pg_tx(pg, tenant, 0, documents_tx, &q, err);
     if (rc != MED_OK) {

@@ -57,8 +57,12 @@ med_rc h_get_layers_load(med_pg *pg, const char *tenant, const char *app, const 
 /* Dereferences each ref of refs (as from h_get_collect_refs) to
  * [{kind, version, sha256, body}] in ref order; the tenant's own document
  * wins over a _platform one with the same ref. A missing document is
- * MED_ERR_NOT_FOUND + h_cfg_fail_closed_policy_missing naming the ref. */
-med_rc h_get_documents_load(med_pg *pg, const char *tenant, const json_t *refs, json_t **out,
-                            med_err *err);
+ * MED_ERR_NOT_FOUND + h_cfg_fail_closed_policy_missing naming the ref.
+ * optional_ref (may be NULL) is appended when it exists and skipped when it
+ * does not: the `schema` document is named by the request's schemaVersion
+ * (06 section 2: the schema line is that document's version), not by a
+ * layer ref, and the version gate reads its compatibility policy. */
+med_rc h_get_documents_load(med_pg *pg, const char *tenant, const json_t *refs,
+                            const char *optional_ref, json_t **out, med_err *err);
 
 #endif

@@ -1,4 +1,5 @@
 /* GET /v1/config: load, resolve, dereference, render. */
+#include <stdio.h>
 #include "h_get_resolve.h"
 
 #include <stdlib.h>
@@ -73,8 +74,10 @@ static med_rc finish(med_pg *pg, const h_get_query *q, const h_res_output *res,
                      h_get_resolved *out, med_err *err)
 {
     json_t *refs = NULL, *docs = NULL;
+    char schema_ref[H_GET_KIND_MAX + H_GET_VER_MAX + 2];
+    snprintf(schema_ref, sizeof schema_ref, "schema:%s", q->schema_version);
     med_rc rc = h_get_collect_refs(res->effective_config, &refs, err);
-    if (rc == MED_OK) rc = h_get_documents_load(pg, q->tenant, refs, &docs, err);
+    if (rc == MED_OK) rc = h_get_documents_load(pg, q->tenant, refs, schema_ref, &docs, err);
     json_decref(refs);
     if (rc == MED_OK) rc = render_snapshot(res, docs, &out->snapshot_json, err);
     if (rc == MED_OK) rc = h_get_versions_json(&res->applied, &out->versions_json, err);

@@ -20,6 +20,7 @@
 
 #include "harness.h"
 #include "med/names.h"
+#include "mediation/v1/audit.pb-c.h"
 #include "mediation/v1/config.pb-c.h"
 
 #define ENV "staging"
@@ -135,6 +136,11 @@ static void seed(world *w)
     put_document(w, "_platform", "route_policy", rs,
                  "{\"routingPolicyVersion\":\"rs\",\"sources\":[]}");
     put_document(w, "_platform", "template_whitelist", tw, "{\"native_feed\":{}}");
+    /* The schema line's document, named by schemaVersion (06 section 2). The
+     * tenant's own copy wins over any _platform one other tests stored. */
+    put_document(w, w->tenant, "schema", SCHEMA,
+                 "{\"schemaVersion\":\"" SCHEMA "\",\"schemaCompatibilityPolicy\":"
+                 "{\"fullySupported\":[\"" SCHEMA "\"],\"compatibleDegrade\":[]}}");
     put_document(w, "_platform", "black_white_list", bw,
                  "{\"sourceSelectionMode\":\"all_except_blocked\"}");
     snprintf(layer, sizeof layer,
@@ -286,7 +292,8 @@ static void miss_then_304_then_weak_tag(void **state)
     assert_string_equal(str(b, "configKey"), key);
     json_t *snap = json_object_get(b, "resolvedConfigSnapshot");
     assert_non_null(snap);
-    assert_int_equal(json_array_size(json_object_get(snap, "documents")), 4);
+    /* the four layer refs + the schema line's document */
+    assert_int_equal(json_array_size(json_object_get(snap, "documents")), 5);
     char etag[80], inm[96];
     snprintf(etag, sizeof etag, "%s", str(b, "etag"));
     json_decref(b);
@@ -527,6 +534,149 @@ static void failing_resolution_stale_then_503(void **state)
     th_http_free(&r);
 }
 
+/* ---- per-request decisions (H.5, H.7, H.8) ---- */
+
+/* GET with extra query parameters appended (adapter map, trace key). */
+static void get_config_q(const world *w, const char *sdk, const char *extra, th_http_resp *r)
+{
+    char url[768];
+    snprintf(url, sizeof url,
+             "http://127.0.0.1:%d/v1/config?appId=%s&placementId=%s&environment=" ENV
+             "&schemaVersion=" SCHEMA "&sdkVersion=%s&requestAt=2026-11-23T10:00:00.000Z%s",
+             w->edge_port, w->app, w->plc, sdk, extra);
+    memset(r, 0, sizeof *r);
+    if (th_http("GET", url, NULL, NULL, 0, 10000, r) != 0) fail_msg("GET %s failed", url);
+}
+
+/* The raw resolvedConfigSnapshot text of a body. */
+static char *snapshot_text(const char *body)
+{
+    const char *p = strstr(body, "\"resolvedConfigSnapshot\":");
+    const char *q = p ? strstr(p, ",\"versionGateDecision\":") : NULL;
+    if (!q) fail_msg("no snapshot followed by versionGateDecision: %s", body);
+    return strndup(p, (size_t)(q - p));
+}
+
+/* sdkVersion below sdkMinVersion: the gate says reject, a good sdkVersion
+ * passes it, and both answers are 200s with the same snapshot and etag. */
+static void gate_reject_keeps_snapshot_and_etag(void **state)
+{
+    world *w = *state;
+    th_http_resp lo, hi;
+    get_config_q(w, "0.5.0", "&adapterVersionMapOrNA=net_a:1.2.0", &lo);
+    get_config_q(w, "2.0.0", "&adapterVersionMapOrNA=net_a:1.2.0", &hi);
+    assert_int_equal(lo.status, 200);
+    assert_int_equal(hi.status, 200);
+    json_t *bl = body_json(&lo), *bh = body_json(&hi);
+    json_t *gl = json_object_get(bl, "versionGateDecision");
+    assert_non_null(gl);
+    assert_string_equal(str(gl, "gateAction"), "reject");
+    assert_true(json_array_size(json_object_get(gl, "reasonCodes")) >= 1);
+    assert_int_equal(json_array_size(json_object_get(gl, "compatibleAdapters")), 0);
+    assert_non_null(json_object_get(json_object_get(gl, "gateStageResult"), "sdkGate"));
+    json_t *gh = json_object_get(bh, "versionGateDecision");
+    assert_string_equal(str(gh, "gateAction"), "allow");
+    assert_int_equal(json_array_size(json_object_get(gh, "compatibleAdapters")), 1);
+    assert_string_equal(str(json_object_get(bh, "configDecisionAudit"), "decisionAction"), "hit");
+    /* the gate's codes stay out of the answer's reasonCodes */
+    assert_false(has_code(bl, "h_gate_sdk_below_min_reject"));
+    assert_false(has_code(bl, "h_gate_policy_not_found"));
+    json_t *au = json_object_get(bl, "configDecisionAudit");
+    assert_string_equal(str(au, "decisionAction"), "reject");
+    assert_string_equal(str(au, "primaryReasonCode"),
+                        "h_cfg_decision_reject_version_gate_failed");
+    assert_int_equal(strncmp(str(au, "snapshotId"), "cfgdec_", 7), 0);
+    assert_int_equal(json_array_size(json_object_get(au, "decisionPath")), 5);
+    assert_string_equal(str(bl, "etag"), str(bh, "etag"));
+    char *sl = snapshot_text(lo.body), *sh = snapshot_text(hi.body);
+    assert_string_equal(sl, sh);
+    free(sl);
+    free(sh);
+    json_decref(bl);
+    json_decref(bh);
+    th_http_free(&lo);
+    th_http_free(&hi);
+}
+
+static uint64_t audit_last_seq(jsCtx *js)
+{
+    jsStreamInfo *si = NULL;
+    jsErrCode jerr = 0;
+    assert_int_equal(js_GetStreamInfo(&si, js, MED_STREAM_AUDIT, NULL, &jerr), NATS_OK);
+    uint64_t seq = si->State.LastSeq;
+    jsStreamInfo_Destroy(si);
+    return seq;
+}
+
+/* Whether a StageAudit of stage h with snapshotId (and primary, when not
+ * NULL) arrives after seq. */
+static int audit_seen(jsCtx *js, uint64_t after, const char *snapshot_id, const char *primary)
+{
+    jsSubOptions so;
+    jsSubOptions_Init(&so);
+    so.Config.DeliverPolicy = js_DeliverByStartSequence;
+    so.Config.OptStartSeq = after + 1;
+    so.Config.AckPolicy = js_AckNone;
+    natsSubscription *sub = NULL;
+    jsErrCode jerr = 0;
+    assert_int_equal(js_SubscribeSync(&sub, js, MED_SUBJ_AUDIT_PREFIX MED_STAGE_H
+                                      MED_SUBJ_VERSION_SUFFIX, NULL, &so, &jerr), NATS_OK);
+    int seen = 0;
+    natsMsg *m = NULL;
+    while (!seen && natsSubscription_NextMsg(&m, sub, 5000) == NATS_OK) {
+        Mediation__V1__StageAudit *a = mediation__v1__stage_audit__unpack(
+            NULL, (size_t)natsMsg_GetDataLength(m), (const uint8_t *)natsMsg_GetData(m));
+        const Mediation__V1__HConfigDecisionAuditSnapshotLite *l =
+            a && a->h_audit ? a->h_audit->h_config_decision_audit_snapshot_lite : NULL;
+        seen = l && strcmp(a->stage, "h") == 0 && strcmp(l->snapshot_id, snapshot_id) == 0 &&
+               (!primary || strcmp(a->primary_reason_code, primary) == 0);
+        if (a) mediation__v1__stage_audit__free_unpacked(a, NULL);
+        natsMsg_Destroy(m);
+    }
+    natsSubscription_Destroy(sub);
+    return seen;
+}
+
+/* Every answered GET publishes its decision audit on med.audit.h.v1, a
+ * 304 (no body) too. */
+static void decision_audit_reaches_med_audit(void **state)
+{
+    world *w = *state;
+    jsCtx *js = NULL;
+    assert_int_equal(natsConnection_JetStream(&js, w->nc, NULL), NATS_OK);
+    uint64_t seq = audit_last_seq(js);
+    char extra[96];
+    snprintf(extra, sizeof extra, "&adapterVersionMapOrNA=net_a:1.2.0&traceKeyOrNA=tk_%s_%d",
+             w->tag, rand());
+    th_http_resp r;
+    get_config_q(w, "2.0.0", extra, &r);
+    assert_int_equal(r.status, 200);
+    json_t *b = body_json(&r);
+    char id[64], inm[96];
+    snprintf(id, sizeof id, "%s", str(json_object_get(b, "configDecisionAudit"), "snapshotId"));
+    snprintf(inm, sizeof inm, "\"%s\"", str(b, "etag"));
+    json_decref(b);
+    th_http_free(&r);
+    assert_true(audit_seen(js, seq, id, NULL));
+
+    seq = audit_last_seq(js);
+    char url[768], hdr[160];
+    snprintf(url, sizeof url,
+             "http://127.0.0.1:%d/v1/config?appId=%s&placementId=%s&environment=" ENV
+             "&schemaVersion=" SCHEMA "&sdkVersion=2.0.0&requestAt=2026-11-23T10:00:00.000Z%s",
+             w->edge_port, w->app, w->plc, extra);
+    snprintf(hdr, sizeof hdr, "If-None-Match: %s", inm);
+    const char *hdrs[] = { hdr, NULL };
+    memset(&r, 0, sizeof r);
+    assert_int_equal(th_http("GET", url, hdrs, NULL, 0, 10000, &r), 0);
+    assert_int_equal(r.status, 304);
+    th_http_free(&r);
+    /* same inputs, same snapshotId (the gate passes here, so its primary
+     * code is the 304 hit) */
+    assert_true(audit_seen(js, seq, id, NULL));
+    jsCtx_Destroy(js);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -537,6 +687,8 @@ int main(void)
         cmocka_unit_test(redis_down_still_answers),
         cmocka_unit_test(publish_route_relays_h_answer),
         cmocka_unit_test(failing_resolution_stale_then_503),
+        cmocka_unit_test(gate_reject_keeps_snapshot_and_etag),
+        cmocka_unit_test(decision_audit_reaches_med_audit),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -84,11 +84,17 @@ static bool any_adapter_id_missing(const h_gate_input *in)
     return false;
 }
 
+static bool adapter_input_missing(const h_gate_input *in)
+{
+    if (in->adapters_not_reported) return false;
+    return !in->adapter_versions || in->n_adapter_versions == 0 || !in->adapter_min_versions ||
+           any_adapter_id_missing(in);
+}
+
 static const char *precheck_code(const h_gate_input *in)
 {
     if (missing(in->schema_version) || missing(in->sdk_version) ||
-        missing(in->sdk_min_version) || !in->adapter_versions ||
-        in->n_adapter_versions == 0 || !in->adapter_min_versions || any_adapter_id_missing(in))
+        missing(in->sdk_min_version) || adapter_input_missing(in))
         return MED_R_H_GATE_MISSING_REQUIRED_VERSION;
     if (!in->schema_policy || missing(in->missing_min_version_policy) ||
         (strcmp(in->missing_min_version_policy, "reject") != 0 &&
@@ -220,6 +226,10 @@ static void evaluate_stages(const h_gate_input *in, const char **ids, size_t n, 
     if (!run_stage(r, STAGE_SCHEMA, code, v, ids, n)) return;
     code = sdk_stage(in, &v);
     if (!run_stage(r, STAGE_SDK, code, v, ids, n)) return;
+    if (in->adapters_not_reported) {
+        r->adapter_gate = H_ALLOW;
+        return;
+    }
     bool unknown_blocked = false;
     code = adapter_stage(in, ids, n, r, &unknown_blocked);
     if (code) {

@@ -48,6 +48,11 @@ typedef struct h_gate_input {
     const char *missing_min_version_policy;
     const h_schema_policy *schema_policy;
     const h_grace_policy *grace_policy;
+    /* GET /v1/config with adapterVersionMapOrNA = NA (H.3: optional): the
+     * SDK reported no adapters, so there is nothing for the adapter stage to
+     * judge; it passes with empty lists instead of failing the pre-check.
+     * The per-opportunity gate at A never sets this. */
+    bool adapters_not_reported;
 } h_gate_input;
 
 #define H_GATE_MAX_CODES 5

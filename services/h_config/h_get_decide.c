@@ -162,6 +162,7 @@ static med_rc run_gate(const h_get_decide_in *in, const json_t *snap, json_t **g
         .sdk_min_version = json_string_value(json_object_get(eff, "sdkMinVersion")),
         .missing_min_version_policy =
             json_string_value(json_object_get(eff, "missingMinVersionPolicy")),
+        .adapters_not_reported = in->n_adapters == 0,
     };
     med_rc rc = min_map_of(eff, &g, &gi, err);
     if (rc == MED_OK) rc = schema_policy_of(snap, eff, &g, &gi, err);

@@ -204,6 +204,38 @@ static void missing_input_and_policy(void **state)
     h_gate_result_free(&r);
 }
 
+/* GET with adapterVersionMapOrNA = NA: schema and sdk are still judged,
+ * the adapter stage has nothing to judge; at A (flag off) the same empty map
+ * is still missing input. */
+static void adapters_not_reported_skip_the_adapter_stage(void **state)
+{
+    (void)state;
+    h_gate_input in = case13_input();
+    in.schema_version = "1.2.0"; /* fully supported */
+    in.sdk_version = "2.1.0";    /* above the minimum */
+    in.adapter_versions = NULL;
+    in.n_adapter_versions = 0;
+    in.adapters_not_reported = true;
+    h_gate_result r = run(&in);
+    assert_int_equal(r.action, H_ALLOW);
+    assert_int_equal(r.adapter_gate, H_ALLOW);
+    assert_int_equal(r.n_compatible, 0);
+    assert_int_equal(r.n_blocked, 0);
+    assert_int_equal(r.n_reason_codes, 1);
+    assert_string_equal(r.reason_codes[0], MED_R_H_GATE_ALL_PASS);
+    h_gate_result_free(&r);
+    in.sdk_version = "1.0.0"; /* below min, no grace hit: still a reject */
+    r = run(&in);
+    assert_int_equal(r.action, H_REJECT);
+    assert_only_code(&r, MED_R_H_GATE_SDK_BELOW_MIN_REJECT);
+    h_gate_result_free(&r);
+    in.sdk_version = "2.1.0";
+    in.adapters_not_reported = false;
+    r = run(&in);
+    assert_only_code(&r, MED_R_H_GATE_MISSING_REQUIRED_VERSION);
+    h_gate_result_free(&r);
+}
+
 static void bad_adapter_version_rejects_at_adapter_stage(void **state)
 {
     (void)state;
@@ -231,6 +263,7 @@ int main(void)
         cmocka_unit_test(sdk_below_min_without_grace_hit),
         cmocka_unit_test(missing_input_and_policy),
         cmocka_unit_test(bad_adapter_version_rejects_at_adapter_stage),
+        cmocka_unit_test(adapters_not_reported_skip_the_adapter_stage),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

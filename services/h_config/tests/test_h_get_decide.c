@@ -180,7 +180,15 @@ static void rollout_force_fallback_is_degrade(void **state)
     assert_string_equal(json_string_value(json_object_get(r, "rolloutAction")), "force_fallback");
     assert_string_equal(json_string_value(json_object_get(r, "selectedPolicyId")), "stable");
     json_decref(r);
-    /* the gate rejects too (no adapters): reject wins, rollout is secondary */
+    /* no adapters reported: the gate's adapter stage has nothing to judge
+     * and passes, so the canary's fallback is the decision's primary code */
+    assert_string_equal(d.action, "degrade");
+    assert_string_equal(d.primary, MED_R_H_CFG_DECISION_DEGRADE_ROLLOUT_FORCE_FALLBACK);
+    h_get_decisions_clear(&d);
+
+    /* a gate reject still wins over the rollout degrade */
+    in = request(s, "0.5.0", NULL, 0);
+    assert_int_equal(h_get_decide(&in, &d, &e), MED_OK);
     assert_string_equal(d.action, "reject");
     int found = 0;
     for (size_t i = 0; i < d.n_secondary; i++)

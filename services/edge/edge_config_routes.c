@@ -2,6 +2,9 @@
  *
  * The state lives in this file (one edge server per process) and starts
  * with the first config request, so the edge's start-up is unchanged.
+ * Requests go out on the server's reply inbox and deadline timer, with
+ * keys of their own ("cfg<n>"; opportunities use "req_..."): edge_server.c
+ * hands those replies here.
  * Lifetime of a waiting request: like edge_opportunity.c, a guard in the
  * request's pool tells us when h2o dropped the request (client gone). */
 #include "edge_config_routes.h"
@@ -18,6 +21,7 @@
 #include "med/names.h"
 #include "med/reason.h"
 
+#define KEY_PREFIX "cfg"
 #define KEY_MAX 40
 #define REPLY_TO_MAX (EDGE_INBOX_PREFIX_MAX + KEY_MAX + 2)
 #define INM_MAX 256
@@ -26,11 +30,7 @@ typedef enum cfg_kind { CFG_GET = 0, CFG_PUBLISH } cfg_kind;
 
 typedef struct cfg_routes {
     edge_server *srv;
-    edge_replies *replies;
     edge_pending_table *pending;
-    h2o_timeout_t deadline;
-    h2o_loop_t *loop;
-    char inbox[EDGE_INBOX_PREFIX_MAX];
     uint64_t seq;
 } cfg_routes;
 
@@ -109,13 +109,14 @@ static void send_answer(h2o_req_t *req, const char *route, double t0, const edge
     edge_send(req, route, t0, a->status, a->body ? a->body : "", a->body ? a->len : 0);
 }
 
-static void on_reply(void *ud, const edge_reply *r)
+int edge_config_on_reply(const edge_reply *r)
 {
-    cfg_routes *rt = ud;
-    cfg_inflight *f = edge_pending_get(rt->pending, r->key);
+    if (strncmp(r->key, KEY_PREFIX, sizeof KEY_PREFIX - 1) != 0) return 0;
+    cfg_routes *rt = g_routes;
+    cfg_inflight *f = rt ? edge_pending_get(rt->pending, r->key) : NULL;
     if (!f) {
         MED_LOGD(NULL, "late config reply for %s dropped", r->key);
-        return;
+        return 1;
     }
     h2o_req_t *req = f->req;
     double t0 = f->t0;
@@ -128,17 +129,18 @@ static void on_reply(void *ud, const edge_reply *r)
         med_err_set(&e, MED_ERR_UNAVAILABLE, MED_R_EDGE_UPSTREAM_UNAVAILABLE, NULL,
                     "no config service is answering");
         edge_send_error(req, route_of(kind), t0, &e);
-        return;
+        return 1;
     }
     med_rc rc = kind == CFG_GET ? edge_cfg_get_answer(r->data, r->len, &a, &e)
                                 : edge_cfg_publish_answer(r->data, r->len, &a, &e);
     if (rc != MED_OK) {
         MED_LOGE(NULL, "%s: %s", route_of(kind), e.message);
         edge_send_error(req, route_of(kind), t0, &e);
-        return;
+        return 1;
     }
     send_answer(req, route_of(kind), t0, &a);
     edge_cfg_answer_free(&a);
+    return 1;
 }
 
 /* ---- start / stop ------------------------------------------------------- */
@@ -150,19 +152,10 @@ static med_rc routes_start(edge_server *s, med_err *err)
     if (!rt) return med_err_set(err, MED_ERR_NOMEM, MED_R_INFRA_NOMEM, NULL, "config routes");
     rt->srv = s;
     rt->pending = edge_pending_new();
-    rt->loop = med_http_server_loop(s->http);
-    med_rc rc = rt->pending && edge_inbox_prefix(rt->inbox, sizeof rt->inbox) == 0
-                    ? MED_OK
-                    : med_err_set(err, MED_ERR_NOMEM, MED_R_INFRA_NOMEM, NULL, "config inbox");
-    if (rc == MED_OK)
-        rc = edge_replies_start(med_js_conn(s->js), med_http_server_ctx(s->http)->queue,
-                                rt->inbox, on_reply, rt, &rt->replies, err);
-    if (rc != MED_OK) {
-        edge_pending_free(rt->pending);
+    if (!rt->pending) {
         free(rt);
-        return rc;
+        return med_err_set(err, MED_ERR_NOMEM, MED_R_INFRA_NOMEM, NULL, "config pending");
     }
-    h2o_timeout_init(rt->loop, &rt->deadline, (uint64_t)s->cfg.request_timeout_ms);
     g_routes = rt;
     return MED_OK;
 }
@@ -171,10 +164,8 @@ void edge_config_routes_stop(void)
 {
     cfg_routes *rt = g_routes;
     if (!rt) return;
-    edge_replies_stop(rt->replies);
     cfg_inflight *f;
     while ((f = edge_pending_take_any(rt->pending)) != NULL) answer_timeout(f);
-    h2o_timeout_dispose(rt->loop, &rt->deadline);
     edge_pending_free(rt->pending);
     free(rt);
     g_routes = NULL;
@@ -205,7 +196,7 @@ static med_rc send_request(cfg_routes *rt, const char *subject, const cfg_inflig
                            const uint8_t *data, size_t len, med_err *e)
 {
     char reply_to[REPLY_TO_MAX];
-    snprintf(reply_to, sizeof reply_to, "%s.%s", rt->inbox, f->key);
+    snprintf(reply_to, sizeof reply_to, "%s.%s", rt->srv->inbox, f->key);
     natsMsg *m = NULL;
     natsStatus st = natsMsg_Create(&m, subject, reply_to, (const char *)data, (int)len);
     if (st != NATS_OK) return med_js_status_err(st, 0, NULL, "config request", e);
@@ -216,14 +207,14 @@ static med_rc send_request(cfg_routes *rt, const char *subject, const cfg_inflig
 
 static med_rc park(cfg_routes *rt, h2o_req_t *req, cfg_inflight *f, med_err *e)
 {
-    snprintf(f->key, sizeof f->key, "cfg%llu", (unsigned long long)++rt->seq);
+    snprintf(f->key, sizeof f->key, KEY_PREFIX "%llu", (unsigned long long)++rt->seq);
     if (edge_pending_put(rt->pending, f->key, f) != 0)
         return med_err_set(e, MED_ERR_INTERNAL, MED_R_EDGE_INTERNAL, NULL,
                            "cannot register the pending request");
     f->guard = h2o_mem_alloc_shared(&req->pool, sizeof *f->guard, on_request_disposed);
     f->guard->inflight = f;
     f->timer.cb = on_deadline;
-    h2o_timeout_link(rt->loop, &rt->deadline, &f->timer);
+    h2o_timeout_link(med_http_server_loop(rt->srv->http), &rt->srv->deadline, &f->timer);
     return MED_OK;
 }
 
@@ -297,11 +288,10 @@ void edge_config_publish(edge_server *s, h2o_req_t *req, const med_auth_context 
     if (rc == MED_OK)
         rc = edge_cfg_publish_request(req->entity.base, req->entity.len, &who, med_now_unix_ms(),
                                       &data, &len, &e);
+    json_decref(doc); /* H parses the raw body itself (06 section 3) */
     if (rc != MED_OK) {
-        json_decref(doc);
         edge_send_error(req, route_of(CFG_PUBLISH), t0, &e);
         return;
     }
-    json_decref(doc); /* H parses the raw body itself (06 section 3) */
     ask_h(s, req, CFG_PUBLISH, t0, data, len);
 }

@@ -1,8 +1,8 @@
 /* GET /v1/config and POST /v1/config/publish: the edge asks stage H over
  * core NATS request/reply (med.h.get.v1, med.h.publish.v1) without
- * blocking its loop thread. Requests go out with a reply subject on a
- * config inbox of their own ("_INBOX.edge.<hex>.<key>"); H's answer comes
- * back through h2o's cross-thread queue (edge_reply.c), or the deadline
+ * blocking its loop thread. Requests go out with a reply subject on the
+ * server's reply inbox ("_INBOX.edge.<hex>.cfg<n>"); H's answer comes back
+ * through h2o's cross-thread queue (edge_reply.c), or the server's deadline
  * (EDGE_REQUEST_TIMEOUT_MS) answers 504. Loop thread only. */
 #ifndef EDGE_CONFIG_ROUTES_H
 #define EDGE_CONFIG_ROUTES_H
@@ -10,6 +10,7 @@
 #include <h2o.h>
 #include <jansson.h>
 
+#include "edge_reply.h"
 #include "edge_server.h"
 #include "med/auth.h"
 
@@ -20,8 +21,11 @@ void edge_config_get(edge_server *s, h2o_req_t *req, const med_auth_context *aut
 /* Same for the publish body (a JSON object); takes doc. */
 void edge_config_publish(edge_server *s, h2o_req_t *req, const med_auth_context *auth,
                          json_t *doc, double t0);
-/* Unsubscribes the config inbox and answers what is still waiting (504).
- * Call before the HTTP server is freed; safe when never started. */
+/* 1 when r answers a config request (answered here, or dropped as late),
+ * 0 when its key is not a config key. */
+int edge_config_on_reply(const edge_reply *r);
+/* Answers what is still waiting (504). Call after the reply inbox stopped
+ * and before the HTTP server is freed; safe when never started. */
 void edge_config_routes_stop(void);
 
 #endif

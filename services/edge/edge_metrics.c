@@ -72,49 +72,52 @@ void edge_metrics_pending(int delta)
     if (g) med_gauge_add(g, delta);
 }
 
+/* A label-less counter, looked up once. */
+static med_counter *counter_once(med_counter **slot, const char *name, const char *help)
+{
+    if (!*slot) *slot = med_counter_get(name, help, "");
+    return *slot;
+}
+
 static med_counter *late_counter(void)
 {
     static med_counter *c;
-    if (!c)
-        c = med_counter_get("med_edge_late_replies_total",
-                            "replies dropped because their request was already answered", "");
-    return c;
+    return counter_once(&c, "med_edge_late_replies_total",
+                        "replies dropped because their request was already answered");
 }
 
 static med_counter *client_gone_counter(void)
 {
     static med_counter *c;
-    if (!c)
-        c = med_counter_get("med_edge_client_disconnects_total",
-                            "clients that left while their request was pending", "");
-    return c;
+    return counter_once(&c, "med_edge_client_disconnects_total",
+                        "clients that left while their request was pending");
 }
 
 static med_counter *deadline_counter(void)
 {
     static med_counter *c;
-    if (!c)
-        c = med_counter_get("med_edge_deadline_total",
-                            "requests answered with the error Delivery at the edge deadline", "");
-    return c;
+    return counter_once(&c, "med_edge_deadline_total",
+                        "requests answered with the error Delivery at the edge deadline");
+}
+
+static void inc(med_counter *c)
+{
+    if (c) med_counter_inc(c);
 }
 
 void edge_metrics_late_reply(void)
 {
-    med_counter *c = late_counter();
-    if (c) med_counter_inc(c);
+    inc(late_counter());
 }
 
 void edge_metrics_client_gone(void)
 {
-    med_counter *c = client_gone_counter();
-    if (c) med_counter_inc(c);
+    inc(client_gone_counter());
 }
 
 void edge_metrics_deadline(void)
 {
-    med_counter *c = deadline_counter();
-    if (c) med_counter_inc(c);
+    inc(deadline_counter());
 }
 
 void edge_metrics_init(void)

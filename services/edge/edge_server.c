@@ -1,11 +1,11 @@
 /* The edge's HTTP server: lifecycle, routing and the checks every route
  * shares (method, auth, content type, size, JSON). The opportunity flow is
  * in edge_opportunity.c. */
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "edge_config_msg.h"
 #include "edge_config_routes.h"
 #include "edge_errors.h"
 #include "edge_json.h"
@@ -116,33 +116,6 @@ static const char *body_app_id(const json_t *doc)
     return json_string_value(json_object_get(json_object_get(doc, "appContext"), "appId"));
 }
 
-/* The appId query parameter of GET /v1/config, percent-decoded; "" when absent. */
-static void query_app_id(h2o_req_t *req, char *out, size_t cap)
-{
-    h2o_iovec_t q = med_http_query(req);
-    out[0] = '\0';
-    const char *p = q.base, *end = q.base + q.len;
-    while (p && p < end) {
-        const char *amp = memchr(p, '&', (size_t)(end - p));
-        const char *stop = amp ? amp : end;
-        if ((size_t)(stop - p) > 6 && memcmp(p, "appId=", 6) == 0) {
-            size_t n = 0;
-            for (const char *c = p + 6; c < stop && n + 1 < cap; c++) {
-                unsigned v;
-                if (*c == '%' && stop - c >= 3 && sscanf(c + 1, "%2x", &v) == 1) {
-                    out[n++] = (char)v;
-                    c += 2;
-                } else {
-                    out[n++] = *c;
-                }
-            }
-            out[n] = '\0';
-            return;
-        }
-        p = amp ? amp + 1 : NULL;
-    }
-}
-
 /* SDK calls: role sdk and the body's app inside the token's apps. A body
  * without an appId is refused, since nothing would bound what it touches;
  * except an opportunity, whose own check answers that with a 400 next. */
@@ -164,8 +137,10 @@ static med_rc config_read_allowed(const med_auth_context *ctx, h2o_req_t *req, m
                               NULL) == MED_OK)
         return MED_OK;
     med_rc rc = med_auth_require_role(ctx, MED_ROLE_SDK, e);
+    /* Decoded exactly as the GET request to H will decode it. */
     char app[EDGE_QUERY_APP_MAX];
-    query_app_id(req, app, sizeof app);
+    h2o_iovec_t q = med_http_query(req);
+    if (edge_cfg_query_param(q.base, q.len, "appId", app, sizeof app) != 1) app[0] = '\0';
     if (rc == MED_OK && !app[0])
         return med_err_set(e, MED_ERR_INVALID, MED_R_AUTH_FORBIDDEN, "appId",
                            "the token does not allow this: no appId to check");
@@ -304,6 +279,12 @@ static med_rc open_http(edge_server *s, med_err *err)
     return med_http_server_new(&o, &s->http, err);
 }
 
+/* One reply inbox for every route: config replies carry keys of their own. */
+static void on_reply(void *ud, const edge_reply *r)
+{
+    if (!edge_config_on_reply(r)) edge_opportunity_on_reply(ud, r);
+}
+
 static med_rc open_inbox(edge_server *s, med_err *err)
 {
     if (edge_inbox_prefix(s->inbox, sizeof s->inbox) != 0)
@@ -312,7 +293,7 @@ static med_rc open_inbox(edge_server *s, med_err *err)
                      (uint64_t)s->cfg.request_timeout_ms);
     s->deadline_inited = 1;
     return edge_replies_start(med_js_conn(s->js), med_http_server_ctx(s->http)->queue, s->inbox,
-                              edge_opportunity_on_reply, s, &s->replies, err);
+                              on_reply, s, &s->replies, err);
 }
 
 med_rc edge_server_new(const edge_config *cfg, med_js *js, med_readiness *ready, edge_server **out,

@@ -39,7 +39,7 @@ void edge_send_error(h2o_req_t *req, const char *route, double t0, const med_err
  * the call only. */
 void edge_opportunity_start(edge_server *s, h2o_req_t *req, json_t *doc,
                             const med_auth_context *auth, double t0);
-/* Reply-inbox callback (edge_reply_fn); ud is the server. */
+/* Reply-inbox callback for opportunity replies; ud is the server. */
 void edge_opportunity_on_reply(void *ud, const edge_reply *r);
 /* Answers every pending request with the deadline Delivery now. */
 void edge_opportunity_expire_all(edge_server *s);

@@ -43,7 +43,11 @@ typedef struct consumer {
     kvStore *history_kv;   /* NULL until the bucket could be bound */
     med_histogram *handle_seconds;
     med_gauge *pending;
+    med_counter *outcomes[3]; /* by outcome, registered on first use */
 } consumer;
+
+typedef enum outcome { OUTCOME_ACK, OUTCOME_NAK, OUTCOME_DEAD_LETTER } outcome;
+static const char *const outcome_names[] = { "ack", "nak", "dead_letter" };
 
 typedef struct delivery {
     natsMsg *msg;
@@ -80,13 +84,18 @@ static med_rc check_opts(const med_consumer_opts *o, med_err *err)
 
 /* ---- metrics ---- */
 
-static void count_outcome(const consumer *c, const char *outcome)
+/* The counter is looked up (registry mutex) only the first time an outcome
+ * occurs, so a series still appears only once it has counted something. */
+static void count_outcome(consumer *c, outcome o)
 {
-    char labels[128];
-    snprintf(labels, sizeof labels, "stage=\"%s\",outcome=\"%s\"", c->o.stage, outcome);
-    med_counter *m = med_counter_get("med_consumer_messages_total",
-                                     "Messages settled by the stage's consumer", labels);
-    if (m) med_counter_inc(m);
+    if (!c->outcomes[o]) {
+        char labels[128];
+        snprintf(labels, sizeof labels, "stage=\"%s\",outcome=\"%s\"", c->o.stage,
+                 outcome_names[o]);
+        c->outcomes[o] = med_counter_get("med_consumer_messages_total",
+                                         "Messages settled by the stage's consumer", labels);
+    }
+    if (c->outcomes[o]) med_counter_inc(c->outcomes[o]);
 }
 
 static void init_metrics(consumer *c)
@@ -210,7 +219,7 @@ static void do_ack(consumer *c, const delivery *d)
 {
     settle_status(d, natsMsg_Ack(d->msg, NULL), "ack");
     forget_history(c, d);
-    count_outcome(c, "ack");
+    count_outcome(c, OUTCOME_ACK);
 }
 
 static void do_nak(consumer *c, const delivery *d, const med_err *herr)
@@ -218,7 +227,7 @@ static void do_nak(consumer *c, const delivery *d, const med_err *herr)
     int64_t delay = med_backoff_delay_ms(&c->o.backoff, d->info.num_delivered);
     record_attempt(c, d, herr, delay);
     settle_status(d, natsMsg_NakWithDelay(d->msg, delay, NULL), "nak");
-    count_outcome(c, "nak");
+    count_outcome(c, OUTCOME_NAK);
 }
 
 static void load_history_for_dlq(consumer *c, const delivery *d, med_retry_history *h)
@@ -256,7 +265,7 @@ static void do_dead_letter(consumer *c, const delivery *d, med_disposition disp,
     }
     settle_status(d, natsMsg_Term(d->msg, NULL), "term");
     forget_history(c, d);
-    count_outcome(c, "dead_letter");
+    count_outcome(c, OUTCOME_DEAD_LETTER);
 }
 
 /* The handler's error must name a reason for the history and DLQ. */

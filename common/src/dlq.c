@@ -12,6 +12,7 @@
 #include "med/metrics.h"
 #include "med/names.h"
 #include "med/reason.h"
+#include "med/retry_history.h"
 
 int med_dlq_subject(const char *stage, char *out, size_t cap)
 {
@@ -74,21 +75,8 @@ static med_rc fill_headers(natsMsg *failed, dl_parts *p, Mediation__V1__DeadLett
 
 static void fill_history(const med_retry_history *h, dl_parts *p, Mediation__V1__DeadLetter *dl)
 {
-    int n = h ? h->n : 0;
-    if (n > MED_DLQ_HISTORY_MAX) n = MED_DLQ_HISTORY_MAX;
-    for (int i = 0; i < n; i++) {
-        const med_retry_attempt *a = &h->attempts[i];
-        Mediation__V1__RetryAttempt *r = &p->attempts[i];
-        mediation__v1__retry_attempt__init(r);
-        r->attempt = a->attempt;
-        r->at_unix_ms = a->at_unix_ms;
-        r->error_code = (char *)a->error_code;
-        r->error_message = (char *)a->error_message;
-        r->next_delay_ms = a->next_delay_ms;
-        p->attempt_ptrs[i] = r;
-    }
-    dl->n_history = (size_t)(n > 0 ? n : 0);
-    dl->history = n > 0 ? p->attempt_ptrs : NULL;
+    dl->n_history = med_retry_history_to_pb(h, p->attempts, p->attempt_ptrs);
+    dl->history = dl->n_history > 0 ? p->attempt_ptrs : NULL;
 }
 
 static void fill_delivery(const med_delivery_info *info, Mediation__V1__DeadLetter *dl)

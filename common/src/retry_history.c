@@ -52,15 +52,12 @@ void med_retry_history_keep_before(med_retry_history *h, uint32_t attempt)
 
 /* ---- protobuf codec ---- */
 
-med_rc med_retry_history_encode(const med_retry_history *h, uint8_t **out, size_t *len,
-                                med_err *err)
+size_t med_retry_history_to_pb(const med_retry_history *h,
+                               Mediation__V1__RetryAttempt items[MED_DLQ_HISTORY_MAX],
+                               Mediation__V1__RetryAttempt *ptrs[MED_DLQ_HISTORY_MAX])
 {
-    *out = NULL;
-    *len = 0;
     int n = h ? h->n : 0;
-    if (n <= 0) return MED_OK;
-    Mediation__V1__RetryAttempt items[MED_DLQ_HISTORY_MAX];
-    Mediation__V1__RetryAttempt *ptrs[MED_DLQ_HISTORY_MAX];
+    if (n > MED_DLQ_HISTORY_MAX) n = MED_DLQ_HISTORY_MAX;
     for (int i = 0; i < n; i++) {
         const med_retry_attempt *a = &h->attempts[i];
         mediation__v1__retry_attempt__init(&items[i]);
@@ -71,8 +68,20 @@ med_rc med_retry_history_encode(const med_retry_history *h, uint8_t **out, size_
         items[i].next_delay_ms = a->next_delay_ms;
         ptrs[i] = &items[i];
     }
+    return n > 0 ? (size_t)n : 0;
+}
+
+med_rc med_retry_history_encode(const med_retry_history *h, uint8_t **out, size_t *len,
+                                med_err *err)
+{
+    *out = NULL;
+    *len = 0;
+    Mediation__V1__RetryAttempt items[MED_DLQ_HISTORY_MAX];
+    Mediation__V1__RetryAttempt *ptrs[MED_DLQ_HISTORY_MAX];
+    size_t n = med_retry_history_to_pb(h, items, ptrs);
+    if (n == 0) return MED_OK;
     Mediation__V1__DeadLetter holder = MEDIATION__V1__DEAD_LETTER__INIT;
-    holder.n_history = (size_t)n;
+    holder.n_history = n;
     holder.history = ptrs;
     size_t size = mediation__v1__dead_letter__get_packed_size(&holder);
     uint8_t *buf = malloc(size ? size : 1);

@@ -19,6 +19,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "med/names.h"
+
 const char *th_env(const char *name)
 {
     const char *v = getenv(name);
@@ -139,6 +141,72 @@ void th_proc_free(th_proc *p)
     if (p->pid > 0) th_proc_stop(p, SIGKILL, 2000);
     for (int i = 0; i < p->n_env; i++) free(p->env[i]);
     p->n_env = 0;
+}
+
+void th_proc_init_ci(th_proc *p, const char *name, const char *dir, const char *exe,
+                     const char *port_key, const char *probe_ms)
+{
+    th_proc_init(p, name, dir, exe);
+    char port[16];
+    snprintf(port, sizeof port, "%d", p->admin_port = th_free_port());
+    th_proc_setenv(p, port_key, port);
+    th_proc_setenv(p, "APP_ENV", "ci");
+    th_proc_setenv(p, "LOG_LEVEL", "info");
+    th_proc_setenv(p, "READINESS_PROBE_INTERVAL_MS", probe_ms);
+    th_proc_setenv(p, "SERVICE_INSTANCE", name);
+}
+
+void th_proc_start_ready(th_proc *p)
+{
+    assert_int_equal(th_proc_start(p), 0);
+    if (th_proc_wait_ready(p, 20000) != 0) fail_msg("%s did not become ready", p->name);
+}
+
+uint64_t th_stream_last_seq(jsCtx *js, const char *stream)
+{
+    jsStreamInfo *si = NULL;
+    jsErrCode jerr = 0;
+    assert_int_equal(js_GetStreamInfo(&si, js, stream, NULL, &jerr), NATS_OK);
+    uint64_t seq = si->State.LastSeq;
+    jsStreamInfo_Destroy(si);
+    return seq;
+}
+
+Mediation__V1__ConfigPublishReply *th_config_publish(natsConnection *nc, const char *tenant,
+                                                     const char *actor, const char *role,
+                                                     const char *principal_role,
+                                                     const char *body_json)
+{
+    Mediation__V1__ConfigPublishRequest req = MEDIATION__V1__CONFIG_PUBLISH_REQUEST__INIT;
+    Mediation__V1__AuthContextLite auth = MEDIATION__V1__AUTH_CONTEXT_LITE__INIT;
+    Mediation__V1__ScopeBindings sb = MEDIATION__V1__SCOPE_BINDINGS__INIT;
+    char *any[] = {"*"};
+    sb.n_environments = sb.n_app_ids = sb.n_placement_ids = 1;
+    sb.environments = sb.app_ids = sb.placement_ids = any;
+    auth.actor_id = (char *)actor;
+    auth.role = (char *)role;
+    auth.principal_role = (char *)principal_role;
+    auth.auth_method = "token";
+    auth.issued_at_unix_ms = 1763800000000LL;
+    auth.expires_at_unix_ms = 4102444800000LL;
+    auth.scope_bindings = &sb;
+    auth.tenant_id = (char *)tenant;
+    req.auth_context_lite = &auth;
+    req.tenant_id = (char *)tenant;
+    req.body_json = (char *)body_json;
+    size_t len = mediation__v1__config_publish_request__get_packed_size(&req);
+    uint8_t *buf = malloc(len + 1);
+    assert_non_null(buf);
+    mediation__v1__config_publish_request__pack(&req, buf);
+    natsMsg *rep = NULL;
+    natsStatus s = natsConnection_Request(&rep, nc, MED_SUBJ_H_PUBLISH, buf, (int)len, 15000);
+    free(buf);
+    if (s != NATS_OK) fail_msg("publish request: %s", natsStatus_GetText(s));
+    Mediation__V1__ConfigPublishReply *r = mediation__v1__config_publish_reply__unpack(
+        NULL, (size_t)natsMsg_GetDataLength(rep), (const uint8_t *)natsMsg_GetData(rep));
+    assert_non_null(r);
+    natsMsg_Destroy(rep);
+    return r;
 }
 
 typedef struct buf {

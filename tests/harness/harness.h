@@ -5,7 +5,11 @@
 #define MED_TEST_HARNESS_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
+#include <nats/nats.h>
+
+#include "mediation/v1/config.pb-c.h"
 
 typedef struct th_proc {
     char name[64];
@@ -33,6 +37,24 @@ int th_proc_wait_ready(th_proc *p, int timeout_ms);
  * as from waitpid, or -1. */
 int th_proc_stop(th_proc *p, int sig, int timeout_ms);
 void th_proc_free(th_proc *p);
+/* th_proc_init plus what every service test sets: a free admin port under
+ * port_key (p->admin_port), APP_ENV=ci, LOG_LEVEL=info,
+ * READINESS_PROBE_INTERVAL_MS=probe_ms, SERVICE_INSTANCE=name. */
+void th_proc_init_ci(th_proc *p, const char *name, const char *dir, const char *exe,
+                     const char *port_key, const char *probe_ms);
+/* th_proc_start, then waits up to 20 s for /readyz 200; fails the test otherwise. */
+void th_proc_start_ready(th_proc *p);
+
+/* The stream's last sequence (fails the test when the stream is unreadable). */
+uint64_t th_stream_last_seq(jsCtx *js, const char *stream);
+/* Sends a ConfigPublishRequest for body_json to med.h.publish.v1 with the
+ * AuthContextLite the edge would build (all-scope bindings, a token valid
+ * from before the bodies' fixed publishAt until 2100). Returns the reply
+ * (free with mediation__v1__config_publish_reply__free_unpacked). */
+Mediation__V1__ConfigPublishReply *th_config_publish(natsConnection *nc, const char *tenant,
+                                                     const char *actor, const char *role,
+                                                     const char *principal_role,
+                                                     const char *body_json);
 
 typedef struct th_http_resp {
     long status;

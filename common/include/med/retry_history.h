@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <nats/nats.h>
+#include "mediation/v1/dlq.pb-c.h"
 #include "med/dlq.h"
 #include "med/err.h"
 
@@ -29,6 +30,12 @@ void med_retry_history_keep_before(med_retry_history *h, uint32_t attempt);
 void med_retry_attempt_set(med_retry_attempt *a, uint32_t attempt, int64_t at_unix_ms,
                            const char *code, const char *message, int64_t next_delay_ms);
 
+/* The attempts of h as protobuf RetryAttempt messages in items, pointed to
+ * by ptrs; their strings point into h, which must outlive them. Returns
+ * how many (0 for a NULL or empty history). */
+size_t med_retry_history_to_pb(const med_retry_history *h,
+                               Mediation__V1__RetryAttempt items[MED_DLQ_HISTORY_MAX],
+                               Mediation__V1__RetryAttempt *ptrs[MED_DLQ_HISTORY_MAX]);
 /* *out is malloc'd (NULL with *len 0 for an empty history); caller frees. */
 med_rc med_retry_history_encode(const med_retry_history *h, uint8_t **out, size_t *len,
                                 med_err *err);

@@ -40,25 +40,18 @@ typedef struct world {
 static void proc_configure(world *w, int i)
 {
     th_proc *p = &w->procs[i];
-    th_proc_init(p, k_services[i].name, k_services[i].dir, k_services[i].exe);
-    char port[16];
-    snprintf(port, sizeof port, "%d", p->admin_port = th_free_port());
-    th_proc_setenv(p, i == P_EDGE ? "EDGE_HTTP_PORT" : "ADMIN_HTTP_PORT", port);
-    th_proc_setenv(p, "APP_ENV", "ci");
-    th_proc_setenv(p, "LOG_LEVEL", "info");
+    th_proc_init_ci(p, k_services[i].name, k_services[i].dir, k_services[i].exe,
+                    i == P_EDGE ? "EDGE_HTTP_PORT" : "ADMIN_HTTP_PORT", "200");
     th_proc_setenv(p, "JS_MAX_DELIVER", "3");
     th_proc_setenv(p, "JS_BACKOFF_MS", "100,200,400");
     th_proc_setenv(p, "JS_ACK_WAIT_MS", "2000");
     th_proc_setenv(p, "EDGE_REQUEST_TIMEOUT_MS", "8000");
     th_proc_setenv(p, "FAULT_INJECTION_ENABLED", "true");
-    th_proc_setenv(p, "READINESS_PROBE_INTERVAL_MS", "200");
-    th_proc_setenv(p, "SERVICE_INSTANCE", k_services[i].name);
 }
 
 static void start_and_wait(th_proc *p)
 {
-    assert_int_equal(th_proc_start(p), 0);
-    if (th_proc_wait_ready(p, 20000) != 0) fail_msg("%s did not become ready", p->name);
+    th_proc_start_ready(p);
 }
 
 static int setup(void **state)
@@ -86,12 +79,7 @@ static int teardown(void **state)
 
 static uint64_t stream_last_seq(world *w, const char *stream)
 {
-    jsStreamInfo *si = NULL;
-    jsErrCode jerr = 0;
-    assert_int_equal(js_GetStreamInfo(&si, w->js, stream, NULL, &jerr), NATS_OK);
-    uint64_t seq = si->State.LastSeq;
-    jsStreamInfo_Destroy(si);
-    return seq;
+    return th_stream_last_seq(w->js, stream);
 }
 
 /* An ephemeral consumer reading subject from stream sequence start_seq on:

@@ -40,13 +40,7 @@ typedef struct reply {
 static void proc_configure(world *w)
 {
     th_proc *p = &w->proc;
-    th_proc_init(p, "h_config", "h_config", "med-h-config");
-    char port[16];
-    snprintf(port, sizeof port, "%d", p->admin_port = th_free_port());
-    th_proc_setenv(p, "ADMIN_HTTP_PORT", port);
-    th_proc_setenv(p, "APP_ENV", "ci");
-    th_proc_setenv(p, "LOG_LEVEL", "info");
-    th_proc_setenv(p, "READINESS_PROBE_INTERVAL_MS", "200");
+    th_proc_init_ci(p, "h_config", "h_config", "med-h-config", "ADMIN_HTTP_PORT", "200");
     th_proc_setenv(p, "SERVICE_INSTANCE", "h_config_it");
     /* concurrent publishes reach the commit lock together (case 9) */
     th_proc_setenv(p, "FAULT_INJECTION_ENABLED", "true");
@@ -55,8 +49,7 @@ static void proc_configure(world *w)
 
 static void start_and_wait(world *w)
 {
-    assert_int_equal(th_proc_start(&w->proc), 0);
-    if (th_proc_wait_ready(&w->proc, 20000) != 0) fail_msg("med-h-config did not become ready");
+    th_proc_start_ready(&w->proc);
 }
 
 static int setup(void **state)
@@ -112,35 +105,9 @@ typedef struct caller {
 
 static void call_publish(natsConnection *nc, const caller *c, const char *body, reply *out)
 {
-    Mediation__V1__ConfigPublishRequest req = MEDIATION__V1__CONFIG_PUBLISH_REQUEST__INIT;
-    Mediation__V1__AuthContextLite auth = MEDIATION__V1__AUTH_CONTEXT_LITE__INIT;
-    Mediation__V1__ScopeBindings sb = MEDIATION__V1__SCOPE_BINDINGS__INIT;
-    char *any[] = {"*"};
-    sb.n_environments = sb.n_app_ids = sb.n_placement_ids = 1;
-    sb.environments = sb.app_ids = sb.placement_ids = any;
-    auth.actor_id = (char *)c->actor;
-    auth.role = (char *)c->authority;
-    auth.principal_role = (char *)c->principal;
-    auth.auth_method = "token";
     /* the bodies use a fixed publishAt; the token covers it and now */
-    auth.issued_at_unix_ms = 1763800000000LL;
-    auth.expires_at_unix_ms = 4102444800000LL;
-    auth.scope_bindings = &sb;
-    auth.tenant_id = (char *)c->tenant;
-    req.auth_context_lite = &auth;
-    req.tenant_id = (char *)c->tenant;
-    req.body_json = (char *)body;
-    size_t len = mediation__v1__config_publish_request__get_packed_size(&req);
-    uint8_t *buf = malloc(len + 1);
-    assert_non_null(buf);
-    mediation__v1__config_publish_request__pack(&req, buf);
-    natsMsg *rep = NULL;
-    natsStatus s = natsConnection_Request(&rep, nc, MED_SUBJ_H_PUBLISH, buf, (int)len, 15000);
-    free(buf);
-    if (s != NATS_OK) fail_msg("publish request: %s", natsStatus_GetText(s));
-    Mediation__V1__ConfigPublishReply *r = mediation__v1__config_publish_reply__unpack(
-        NULL, (size_t)natsMsg_GetDataLength(rep), (const uint8_t *)natsMsg_GetData(rep));
-    assert_non_null(r);
+    Mediation__V1__ConfigPublishReply *r =
+        th_config_publish(nc, c->tenant, c->actor, c->authority, c->principal, body);
     memset(out, 0, sizeof *out);
     out->status = r->http_status;
     snprintf(out->state, sizeof out->state, "%s", r->publish_state);
@@ -148,7 +115,6 @@ static void call_publish(natsConnection *nc, const caller *c, const char *body, 
     snprintf(out->op_id, sizeof out->op_id, "%s", r->publish_operation_id);
     snprintf(out->body, sizeof out->body, "%s", r->body_json);
     mediation__v1__config_publish_reply__free_unpacked(r, NULL);
-    natsMsg_Destroy(rep);
 }
 
 static const caller *admin_of(const char *tenant)
@@ -197,12 +163,7 @@ static void rollback_body(char *out, size_t cap, const char *app, const char *cs
 
 static uint64_t config_last_seq(world *w)
 {
-    jsStreamInfo *si = NULL;
-    jsErrCode jerr = 0;
-    assert_int_equal(js_GetStreamInfo(&si, w->js, MED_STREAM_CONFIG, NULL, &jerr), NATS_OK);
-    uint64_t seq = si->State.LastSeq;
-    jsStreamInfo_Destroy(si);
-    return seq;
+    return th_stream_last_seq(w->js, MED_STREAM_CONFIG);
 }
 
 /* How many messages after seq carry Nats-Msg-Id == op_id. */

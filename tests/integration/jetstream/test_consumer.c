@@ -220,30 +220,57 @@ static void check_dead_letter_common(const Mediation__V1__DeadLetter *dl, const 
     assert_non_null(dl_header(dl, MED_HDR_TRACEPARENT));
 }
 
+/* What every dead-letter test sets up: a connection, fresh names, a
+ * subscription on the DLQ subject; and, once one arrived, the dead letter. */
+typedef struct dl_case {
+    med_js *js;
+    cf_names n;
+    natsSubscription *dlq;
+    natsMsg *raw;
+    Mediation__V1__DeadLetter *dl;
+} dl_case;
+
+static void dl_case_open(dl_case *c)
+{
+    c->js = jst_connect();
+    cf_names_init(&c->n);
+    c->dlq = watch_dlq(c->js, &c->n);
+    c->raw = NULL;
+    c->dl = NULL;
+}
+
+/* Frees the dead letter, the DLQ subscription and the consumer; scripts are
+ * the caller's (free them before this, it closes the connection). */
+static void dl_case_close(dl_case *c)
+{
+    mediation__v1__dead_letter__free_unpacked(c->dl, NULL);
+    natsMsg_Destroy(c->raw);
+    natsSubscription_Destroy(c->dlq);
+    cf_delete_consumer(c->js, &c->n);
+    med_js_close(c->js);
+}
+
 static void test_always_retry_dead_letters_once_with_history(void **state)
 {
     (void)state;
-    med_js *js = jst_connect();
-    cf_names n;
-    cf_names_init(&n);
-    natsSubscription *dlq = watch_dlq(js, &n);
+    dl_case c;
+    dl_case_open(&c);
     cf_script *s = cf_script_new(CF_ALWAYS_RETRY);
-    s->kv = history_bucket(js);
-    s->stage = n.stage;
+    s->kv = history_bucket(c.js);
+    s->stage = c.n.stage;
     med_consumer_opts o;
-    cf_opts(&n, 3, 2000, &o);
+    cf_opts(&c.n, 3, 2000, &o);
     cf_runner r;
-    cf_start(&r, js, &o, s);
-    cf_publish(js, &n, "never works");
+    cf_start(&r, c.js, &o, s);
+    cf_publish(c.js, &c.n, "never works");
 
-    natsMsg *raw = NULL;
-    Mediation__V1__DeadLetter *dl = next_dead_letter(dlq, &raw);
-    assert_no_more_dead_letters(dlq, 1200);
+    Mediation__V1__DeadLetter *dl = c.dl = next_dead_letter(c.dlq, &c.raw);
+    assert_no_more_dead_letters(c.dlq, 1200);
     assert_true(jst_wait_until(history_gone, s, 2000));
     cf_stop(&r, 2000);
     assert_int_equal(cf_calls(s), 3);
 
-    check_dead_letter_common(dl, &n, "never works");
+    check_dead_letter_common(dl, &c.n, "never works");
     assert_int_equal(dl->num_delivered, 3);
     assert_string_equal(dl->reason_code, MED_R_INFRA_MAX_DELIVER);
     assert_non_null(strstr(dl->last_error, MED_R_INFRA_FAULT_INJECTED));
@@ -256,58 +283,47 @@ static void test_always_retry_dead_letters_once_with_history(void **state)
         if (i > 0) assert_true(dl->history[i]->at_unix_ms >= dl->history[i - 1]->at_unix_ms);
     }
     /* The dead letter travels with the trace headers of the failed message. */
-    assert_string_equal(med_header_get(raw, MED_HDR_TRACE_KEY), "tr_0123456789abcdef");
-    assert_int_equal(jst_subject_count(med_js_ctx(js), MED_STREAM_DLQ, n.dlq_subject), 1);
-    assert_int_equal(outcome_count(&n, "nak"), 2);
-    assert_int_equal(outcome_count(&n, "dead_letter"), 1);
-    assert_int_equal(dlq_count(&n), 1);
+    assert_string_equal(med_header_get(c.raw, MED_HDR_TRACE_KEY), "tr_0123456789abcdef");
+    assert_int_equal(jst_subject_count(med_js_ctx(c.js), MED_STREAM_DLQ, c.n.dlq_subject), 1);
+    assert_int_equal(outcome_count(&c.n, "nak"), 2);
+    assert_int_equal(outcome_count(&c.n, "dead_letter"), 1);
+    assert_int_equal(dlq_count(&c.n), 1);
 
-    jsConsumerInfo *ci = consumer_info(js, &n);
+    jsConsumerInfo *ci = consumer_info(c.js, &c.n);
     assert_int_equal(ci->NumAckPending, 0); /* termed */
     jsConsumerInfo_Destroy(ci);
-    mediation__v1__dead_letter__free_unpacked(dl, NULL);
-    natsMsg_Destroy(raw);
-    natsSubscription_Destroy(dlq);
-    cf_delete_consumer(js, &n);
     cf_script_free(s);
-    med_js_close(js);
+    dl_case_close(&c);
 }
 
 static void test_fail_dead_letters_on_first_delivery(void **state)
 {
     (void)state;
-    med_js *js = jst_connect();
-    cf_names n;
-    cf_names_init(&n);
-    natsSubscription *dlq = watch_dlq(js, &n);
+    dl_case c;
+    dl_case_open(&c);
     cf_script *s = cf_script_new(CF_FAIL);
     med_consumer_opts o;
-    cf_opts(&n, 5, 2000, &o);
+    cf_opts(&c.n, 5, 2000, &o);
     cf_runner r;
-    cf_start(&r, js, &o, s);
-    cf_publish(js, &n, "poison");
+    cf_start(&r, c.js, &o, s);
+    cf_publish(c.js, &c.n, "poison");
 
-    natsMsg *raw = NULL;
-    Mediation__V1__DeadLetter *dl = next_dead_letter(dlq, &raw);
-    assert_no_more_dead_letters(dlq, 500);
+    Mediation__V1__DeadLetter *dl = c.dl = next_dead_letter(c.dlq, &c.raw);
+    assert_no_more_dead_letters(c.dlq, 500);
     cf_stop(&r, 2000);
     assert_int_equal(cf_calls(s), 1);
 
-    check_dead_letter_common(dl, &n, "poison");
+    check_dead_letter_common(dl, &c.n, "poison");
     assert_int_equal(dl->num_delivered, 1);
     assert_string_equal(dl->reason_code, MED_R_INFRA_DECODE_FAILED);
     assert_non_null(strstr(dl->last_error, "poison payload"));
     assert_int_equal(dl->n_history, 1);
     assert_int_equal(dl->history[0]->attempt, 1);
     assert_int_equal(dl->history[0]->next_delay_ms, 0);
-    assert_int_equal(outcome_count(&n, "dead_letter"), 1);
-    assert_int_equal(outcome_count(&n, "nak"), 0);
-    mediation__v1__dead_letter__free_unpacked(dl, NULL);
-    natsMsg_Destroy(raw);
-    natsSubscription_Destroy(dlq);
-    cf_delete_consumer(js, &n);
+    assert_int_equal(outcome_count(&c.n, "dead_letter"), 1);
+    assert_int_equal(outcome_count(&c.n, "nak"), 0);
     cf_script_free(s);
-    med_js_close(js);
+    dl_case_close(&c);
 }
 
 /* The history lives in the KV bucket, not in the process: a second
@@ -315,25 +331,22 @@ static void test_fail_dead_letters_on_first_delivery(void **state)
 static void test_history_survives_a_restart(void **state)
 {
     (void)state;
-    med_js *js = jst_connect();
-    cf_names n;
-    cf_names_init(&n);
-    natsSubscription *dlq = watch_dlq(js, &n);
+    dl_case c;
+    dl_case_open(&c);
     med_consumer_opts o;
-    cf_opts(&n, 2, 2000, &o);
+    cf_opts(&c.n, 2, 2000, &o);
 
     cf_script *first = cf_script_new(CF_RETRY_AND_STOP);
     cf_runner r1;
-    cf_start(&r1, js, &o, first);
-    cf_publish(js, &n, "outlives its consumer");
+    cf_start(&r1, c.js, &o, first);
+    cf_publish(c.js, &c.n, "outlives its consumer");
     wait_calls(first, 1, 5000);
     cf_stop(&r1, 2000);
 
     cf_script *second = cf_script_new(CF_ALWAYS_RETRY);
     cf_runner r2;
-    cf_start(&r2, js, &o, second);
-    natsMsg *raw = NULL;
-    Mediation__V1__DeadLetter *dl = next_dead_letter(dlq, &raw);
+    cf_start(&r2, c.js, &o, second);
+    Mediation__V1__DeadLetter *dl = c.dl = next_dead_letter(c.dlq, &c.raw);
     cf_stop(&r2, 2000);
 
     assert_int_equal(cf_calls(first), 1);
@@ -344,13 +357,9 @@ static void test_history_survives_a_restart(void **state)
     assert_int_equal(dl->history[0]->attempt, 1);
     assert_int_equal(dl->history[0]->next_delay_ms, 100);
     assert_int_equal(dl->history[1]->attempt, 2);
-    mediation__v1__dead_letter__free_unpacked(dl, NULL);
-    natsMsg_Destroy(raw);
-    natsSubscription_Destroy(dlq);
-    cf_delete_consumer(js, &n);
     cf_script_free(first);
     cf_script_free(second);
-    med_js_close(js);
+    dl_case_close(&c);
 }
 
 static void test_stop_is_prompt_when_idle(void **state)

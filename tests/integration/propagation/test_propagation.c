@@ -45,21 +45,13 @@ typedef struct world {
 
 static void proc_configure(world *w, int i)
 {
-    th_proc *p = &w->procs[i];
-    th_proc_init(p, k_services[i].name, k_services[i].dir, k_services[i].exe);
-    char port[16];
-    snprintf(port, sizeof port, "%d", p->admin_port = th_free_port());
-    th_proc_setenv(p, "ADMIN_HTTP_PORT", port);
-    th_proc_setenv(p, "APP_ENV", "ci");
-    th_proc_setenv(p, "LOG_LEVEL", "info");
-    th_proc_setenv(p, "READINESS_PROBE_INTERVAL_MS", "100");
-    th_proc_setenv(p, "SERVICE_INSTANCE", k_services[i].name);
+    th_proc_init_ci(&w->procs[i], k_services[i].name, k_services[i].dir, k_services[i].exe,
+                    "ADMIN_HTTP_PORT", "100");
 }
 
 static void start_and_wait(th_proc *p)
 {
-    assert_int_equal(th_proc_start(p), 0);
-    if (th_proc_wait_ready(p, 20000) != 0) fail_msg("%s did not become ready", p->name);
+    th_proc_start_ready(p);
 }
 
 static int setup(void **state)
@@ -91,12 +83,7 @@ static int teardown(void **state)
 
 static uint64_t config_last_seq(world *w)
 {
-    jsStreamInfo *si = NULL;
-    jsErrCode jerr = 0;
-    assert_int_equal(js_GetStreamInfo(&si, w->js, MED_STREAM_CONFIG, NULL, &jerr), NATS_OK);
-    uint64_t seq = si->State.LastSeq;
-    jsStreamInfo_Destroy(si);
-    return seq;
+    return th_stream_last_seq(w->js, MED_STREAM_CONFIG);
 }
 
 /* ---- publishing (the request the edge would send; see config tests) ---- */
@@ -117,38 +104,11 @@ static void publish_placement(world *w, const char *app, const char *cs)
         "{\"routingPolicyVersion\":\"rs-1\",\"sources\":[]}}],"
         "\"layer\":{\"routePolicyRef\":\"route_policy:rs-1\",\"ttlSec\":120}}}",
         cs, app, cs);
-    Mediation__V1__ConfigPublishRequest req = MEDIATION__V1__CONFIG_PUBLISH_REQUEST__INIT;
-    Mediation__V1__AuthContextLite auth = MEDIATION__V1__AUTH_CONTEXT_LITE__INIT;
-    Mediation__V1__ScopeBindings sb = MEDIATION__V1__SCOPE_BINDINGS__INIT;
-    char *any[] = {"*"};
-    sb.n_environments = sb.n_app_ids = sb.n_placement_ids = 1;
-    sb.environments = sb.app_ids = sb.placement_ids = any;
-    auth.actor_id = "alice";
-    auth.role = "config_admin";
-    auth.principal_role = "admin";
-    auth.auth_method = "token";
-    auth.issued_at_unix_ms = 1763800000000LL;
-    auth.expires_at_unix_ms = 4102444800000LL;
-    auth.scope_bindings = &sb;
-    auth.tenant_id = w->tenant;
-    req.auth_context_lite = &auth;
-    req.tenant_id = w->tenant;
-    req.body_json = body;
-    size_t len = mediation__v1__config_publish_request__get_packed_size(&req);
-    uint8_t *buf = malloc(len + 1);
-    assert_non_null(buf);
-    mediation__v1__config_publish_request__pack(&req, buf);
-    natsMsg *rep = NULL;
-    natsStatus s = natsConnection_Request(&rep, w->nc, MED_SUBJ_H_PUBLISH, buf, (int)len, 15000);
-    free(buf);
-    if (s != NATS_OK) fail_msg("publish request: %s", natsStatus_GetText(s));
-    Mediation__V1__ConfigPublishReply *r = mediation__v1__config_publish_reply__unpack(
-        NULL, (size_t)natsMsg_GetDataLength(rep), (const uint8_t *)natsMsg_GetData(rep));
-    assert_non_null(r);
+    Mediation__V1__ConfigPublishReply *r =
+        th_config_publish(w->nc, w->tenant, "alice", "config_admin", "admin", body);
     if (r->http_status != 200) fail_msg("publish %s: %d %s", cs, r->http_status, r->body_json);
     assert_string_equal(r->publish_state, "published");
     mediation__v1__config_publish_reply__free_unpacked(r, NULL);
-    natsMsg_Destroy(rep);
 }
 
 /* Publishes on a fresh unit and waits until its ConfigChanged is in the

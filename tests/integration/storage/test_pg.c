@@ -46,10 +46,7 @@ static long admin_count(const char *where_id)
 
 static void infra(const char *verb, const char *what)
 {
-    char cmd[1024];
-    snprintf(cmd, sizeof cmd, "'%s' %s '%s' %s >/dev/null 2>&1", th_env("MED_INFRA_SH"), verb,
-             th_env("MED_INFRA_DIR"), what);
-    if (system(cmd) != 0) fail_msg("%s failed", cmd);
+    if (th_infra(verb, what) != 0) fail_msg("infra.sh %s %s failed", verb, what);
 }
 
 static med_pg *connect_pg(int statement_timeout_ms)

@@ -1,5 +1,6 @@
 /* Version anchors: hash, append-only injection, snapshot JSON (spec 04 H.6). */
 #include "h_anchor.h"
+#include "h_json.h"
 
 #include <stdbool.h>
 #include <string.h>
@@ -279,17 +280,6 @@ static json_t *freeze_state_json(const h_anchor_snapshot *s)
                      "anchorAction", h_verdict_name(s->anchor_action));
 }
 
-static json_t *codes_json(const h_anchor_snapshot *s)
-{
-    json_t *a = json_array();
-    for (size_t i = 0; a && i < s->n_reason_codes; i++)
-        if (json_array_append_new(a, json_string(s->reason_codes[i])) != 0) {
-            json_decref(a);
-            return NULL;
-        }
-    return a;
-}
-
 json_t *h_anchor_snapshot_to_json(const h_anchor_snapshot *s)
 {
     char injected_at[32];
@@ -299,7 +289,7 @@ json_t *h_anchor_snapshot_to_json(const h_anchor_snapshot *s)
     return json_pack("{s:s, s:s, s:o, s:s, s:o, s:o, s:s, s:s}", "requestKey",
                      s->request_key, "traceKey", s->trace_key, "anchorSet",
                      h_anchor_set_to_json(&s->anchor_set), "anchorHash", s->anchor_hash,
-                     "freezeState", freeze_state_json(s), "reasonCodes", codes_json(s),
-                     "injectedAt", injected_at, "versionAnchorContractVersion",
-                     s->contract_version);
+                     "freezeState", freeze_state_json(s), "reasonCodes",
+                     h_json_strings(s->reason_codes, s->n_reason_codes), "injectedAt",
+                     injected_at, "versionAnchorContractVersion", s->contract_version);
 }

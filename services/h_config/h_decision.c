@@ -1,5 +1,6 @@
 /* Config decision audit (spec 04 H.8). */
 #include "h_decision.h"
+#include "h_json.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -172,17 +173,6 @@ med_rc h_decision_build(const h_decision_input *in, h_decision *out, med_err *er
     return compute_snapshot_id(out, err);
 }
 
-static json_t *string_array(const char *const *items, size_t n)
-{
-    json_t *a = json_array();
-    for (size_t i = 0; a && i < n; i++)
-        if (json_array_append_new(a, json_string(items[i])) != 0) {
-            json_decref(a);
-            return NULL;
-        }
-    return a;
-}
-
 static json_t *decision_path_json(const h_decision_input *in)
 {
     json_t *a = json_array();
@@ -230,7 +220,7 @@ json_t *h_decision_to_json(const h_decision *d)
         "snapshotId", d->snapshot_id, "requestKey", in->request_key, "traceKey", in->trace_key,
         "resolveId", in->resolve_id, "configKey", in->config_key, "decisionAction",
         h_decision_action_name(d->action), "primaryReasonCode", d->primary_reason_code,
-        "secondaryReasonCodes", string_array(d->secondary_reason_codes, d->n_secondary),
+        "secondaryReasonCodes", h_json_strings(d->secondary_reason_codes, d->n_secondary),
         "decisionPath", decision_path_json(in), "selectedVersionSnapshot",
         selected_versions_json(in), "selectorDigest", part(in->selector_digest), "gateDigest",
         part(in->gate_digest), "cacheDigest", part(in->cache_digest), "anchorDigest",

@@ -1,6 +1,8 @@
 /* Config failure matrix (spec 04 H.9). */
 #include "h_failure.h"
+#include "h_json.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "med/ids.h"
@@ -120,9 +122,7 @@ static med_rc compute_snapshot_id(h_failure_decision *d, med_err *err)
     med_rc rc = med_jcs_sha256(id, hex, err);
     json_decref(id);
     if (rc != MED_OK) return rc;
-    memcpy(d->snapshot_id, "cfgfail_", 8);
-    memcpy(d->snapshot_id + 8, hex, 16);
-    d->snapshot_id[24] = '\0';
+    snprintf(d->snapshot_id, sizeof d->snapshot_id, "cfgfail_%.16s", hex);
     return MED_OK;
 }
 
@@ -138,17 +138,6 @@ med_rc h_failure_decide(const h_failure_input *in, h_failure_decision *out, med_
     int col = classify(in, out);
     for (int m = 0; m < H_FAILURE_MODULES; m++) out->module_action[m] = module_actions[m][col];
     return compute_snapshot_id(out, err);
-}
-
-static json_t *string_array(const char *const *items, size_t n)
-{
-    json_t *a = json_array();
-    for (size_t i = 0; a && i < n; i++)
-        if (json_array_append_new(a, json_string(items[i])) != 0) {
-            json_decref(a);
-            return NULL;
-        }
-    return a;
 }
 
 static int add_module_actions(json_t *o, const h_failure_decision *d)
@@ -171,7 +160,7 @@ json_t *h_failure_decision_to_json(const h_failure_decision *d)
     if (json_object_set_new(o, "snapshotId", json_string(d->snapshot_id)) != 0 ||
         json_object_set_new(o, "detectedByModule", json_string(d->in->detected_by_module)) != 0 ||
         json_object_set_new(o, "secondaryReasonCodes",
-                            string_array(d->secondary_reason_codes, d->n_secondary)) != 0 ||
+                            h_json_strings(d->secondary_reason_codes, d->n_secondary)) != 0 ||
         json_object_set_new(o, "generatedAt", json_string(generated_at)) != 0 ||
         add_module_actions(o, d) != 0) {
         json_decref(o);

@@ -1,5 +1,6 @@
 /* GET /v1/config answer bodies. */
 #include "h_get_body.h"
+#include "h_json.h"
 
 #include <jansson.h>
 #include <stdio.h>
@@ -11,26 +12,12 @@
 
 #define MAX_CODES 16
 
-static int cmp_str(const void *a, const void *b)
-{
-    return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
 static json_t *codes_array(const char *const *codes, size_t n)
 {
     const char *sorted[MAX_CODES];
     if (n > MAX_CODES) n = MAX_CODES;
     memcpy(sorted, codes, n * sizeof *codes);
-    qsort(sorted, n, sizeof sorted[0], cmp_str);
-    json_t *arr = json_array();
-    for (size_t i = 0; arr && i < n; i++) {
-        if (i > 0 && strcmp(sorted[i], sorted[i - 1]) == 0) continue;
-        if (json_array_append_new(arr, json_string(sorted[i])) != 0) {
-            json_decref(arr);
-            return NULL;
-        }
-    }
-    return arr;
+    return h_json_sorted_unique(sorted, n);
 }
 
 /* The small members, rendered by jansson in insertion order. */

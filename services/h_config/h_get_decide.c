@@ -1,5 +1,6 @@
 /* GET /v1/config per-request decisions: gate, canary, audit. */
 #include "h_get_decide.h"
+#include "h_json.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -124,26 +125,15 @@ static med_rc schema_policy_of(const json_t *snap, const json_t *eff, gate_parts
     return MED_OK;
 }
 
-static json_t *ids_json(const char *const *ids, size_t n)
-{
-    json_t *a = json_array();
-    for (size_t i = 0; a && i < n; i++)
-        if (json_array_append_new(a, json_string(ids[i])) != 0) {
-            json_decref(a);
-            return NULL;
-        }
-    return a;
-}
-
 static json_t *gate_json(const h_gate_result *r)
 {
     return json_pack("{s:s, s:{s:s, s:s, s:s}, s:o, s:o, s:o}", "gateAction",
                      h_verdict_name(r->action), "gateStageResult", "schemaGate",
                      h_verdict_name(r->schema_gate), "sdkGate", h_verdict_name(r->sdk_gate),
                      "adapterGate", h_verdict_name(r->adapter_gate), "compatibleAdapters",
-                     ids_json(r->compatible_adapters, r->n_compatible), "blockedAdapters",
-                     ids_json(r->blocked_adapters, r->n_blocked), "reasonCodes",
-                     ids_json(r->reason_codes, r->n_reason_codes));
+                     h_json_strings(r->compatible_adapters, r->n_compatible), "blockedAdapters",
+                     h_json_strings(r->blocked_adapters, r->n_blocked), "reasonCodes",
+                     h_json_strings(r->reason_codes, r->n_reason_codes));
 }
 
 /* Runs the gate; gj gets its JSON (new reference), action and code its

@@ -1,5 +1,6 @@
 /* Live layers and referenced documents for GET /v1/config (06 section 2). */
 #include "h_get_layers.h"
+#include "h_json.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +27,16 @@ static const char k_sql_document[] =
     "SELECT kind, version, sha256, body::text FROM " MED_TBL_CONFIG_DOCUMENTS
     " WHERE kind = $1 AND version = $2 AND tenant_id IN ($3, '" H_PLATFORM_TENANT "')"
     " ORDER BY (tenant_id = '" H_PLATFORM_TENANT "') LIMIT 1";
+
+/* Prepared once per connection (h_get_layers_prepare). */
+#define STMT_LAYERS "h_get_layers"
+#define STMT_DOCUMENT "h_get_document"
+
+med_rc h_get_layers_prepare(med_pg *pg, med_err *err)
+{
+    med_rc rc = med_pg_prepare(pg, STMT_LAYERS, k_sql_layers, 4, err);
+    return rc == MED_OK ? med_pg_prepare(pg, STMT_DOCUMENT, k_sql_document, 3, err) : rc;
+}
 
 static const char *const k_scope_names[H_GET_NSCOPES] = { "global", "app", "placement" };
 
@@ -72,11 +83,6 @@ static int is_ref_name(const char *name)
     return n > s && strcmp(name + n - s, REF_SUFFIX) == 0;
 }
 
-static int cmp_str(const void *a, const void *b)
-{
-    return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
 med_rc h_get_collect_refs(const json_t *cfg, json_t **out, med_err *err)
 {
     *out = NULL;
@@ -90,18 +96,8 @@ med_rc h_get_collect_refs(const json_t *cfg, json_t **out, med_err *err)
             json_string_length(val) > 0)
             names[n++] = json_string_value(val);
     }
-    qsort(names, n, sizeof names[0], cmp_str);
-    json_t *arr = json_array();
-    if (!arr) return med_err_set(err, MED_ERR_NOMEM, MED_R_INFRA_NOMEM, NULL, "refs");
-    for (size_t i = 0; i < n; i++) {
-        if (i > 0 && strcmp(names[i], names[i - 1]) == 0) continue;
-        if (json_array_append_new(arr, json_string(names[i])) != 0) {
-            json_decref(arr);
-            return med_err_set(err, MED_ERR_NOMEM, MED_R_INFRA_NOMEM, NULL, "refs");
-        }
-    }
-    *out = arr;
-    return MED_OK;
+    *out = h_json_sorted_unique(names, n);
+    return *out ? MED_OK : med_err_set(err, MED_ERR_NOMEM, MED_R_INFRA_NOMEM, NULL, "refs");
 }
 
 void h_get_layers_free(h_get_layers *ls)
@@ -152,13 +148,15 @@ typedef struct layers_q {
     h_get_layers *out;
 } layers_q;
 
+/* med_pg_tx always hands its bodies a med_err, so err->rc is the failure. */
 static med_rc layers_tx(med_pg *pg, PGconn *conn, void *ud, med_err *err)
 {
-    (void)pg;
+    (void)conn;
     layers_q *q = ud;
     h_get_layers_free(q->out);
-    PGresult *res = PQexecParams(conn, k_sql_layers, 4, NULL, q->params, NULL, NULL, 0);
-    med_rc rc = med_pg_result_err(res, conn, err);
+    PGresult *res = med_pg_exec_prepared(pg, STMT_LAYERS, 4, q->params, err);
+    if (!res) return err->rc;
+    med_rc rc = MED_OK;
     for (int i = 0; rc == MED_OK && i < PQntuples(res); i++)
         rc = layer_from_row(res, i, q->out, err);
     PQclear(res);
@@ -192,16 +190,16 @@ static med_rc document_json(const PGresult *res, json_t **doc, med_err *err)
                        PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1));
 }
 
-static med_rc load_one_document(PGconn *conn, const char *tenant, const char *ref, json_t *docs,
+static med_rc load_one_document(med_pg *pg, const char *tenant, const char *ref, json_t *docs,
                                 med_err *err)
 {
     char kind[H_GET_KIND_MAX], version[H_GET_VER_MAX];
     med_rc rc = h_get_ref_split(ref, kind, version, err);
     if (rc != MED_OK) return rc;
     const char *params[3] = { kind, version, tenant };
-    PGresult *res = PQexecParams(conn, k_sql_document, 3, NULL, params, NULL, NULL, 0);
-    rc = med_pg_result_err(res, conn, err);
-    if (rc == MED_OK && PQntuples(res) != 1)
+    PGresult *res = med_pg_exec_prepared(pg, STMT_DOCUMENT, 3, params, err);
+    if (!res) return err->rc;
+    if (PQntuples(res) != 1)
         rc = med_err_set(err, MED_ERR_NOT_FOUND, MED_R_H_CFG_FAIL_CLOSED_POLICY_MISSING, ref,
                          "referenced document %s does not exist", ref);
     json_t *doc = NULL;
@@ -221,20 +219,20 @@ typedef struct docs_q {
 
 static med_rc documents_tx(med_pg *pg, PGconn *conn, void *ud, med_err *err)
 {
-    (void)pg;
+    (void)conn;
     docs_q *q = ud;
     json_array_clear(q->docs);
     size_t i;
     json_t *ref;
     json_array_foreach(q->refs, i, ref)
     {
-        med_rc rc = load_one_document(conn, q->tenant, json_string_value(ref), q->docs, err);
+        med_rc rc = load_one_document(pg, q->tenant, json_string_value(ref), q->docs, err);
         if (rc != MED_OK) return rc;
     }
     if (!q->optional_ref) return MED_OK;
     /* Absent is fine: the caller treats it as "no such policy". */
     med_err ignored;
-    med_rc rc = load_one_document(conn, q->tenant, q->optional_ref, q->docs, &ignored);
+    med_rc rc = load_one_document(pg, q->tenant, q->optional_ref, q->docs, &ignored);
     if (rc == MED_ERR_NOT_FOUND) return MED_OK;
     if (rc != MED_OK && err) *err = ignored;
     return rc;

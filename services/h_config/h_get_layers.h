@@ -50,6 +50,9 @@ med_rc h_get_ref_split(const char *ref, char kind[H_GET_KIND_MAX], char version[
 med_rc h_get_collect_refs(const json_t *cfg, json_t **out, med_err *err);
 
 void h_get_layers_free(h_get_layers *ls);
+
+/* Registers the two statements below on pg (once, at start-up). */
+med_rc h_get_layers_prepare(med_pg *pg, med_err *err);
 /* Reads the live row of each scope in one tenant transaction (the global
  * row is the _platform tenant's). A missing row is found = 0, not an error. */
 med_rc h_get_layers_load(med_pg *pg, const char *tenant, const char *app, const char *placement,

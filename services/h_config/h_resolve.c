@@ -1,6 +1,7 @@
 /* H.2 resolution: validate the request and the layers, merge the layers
  * field by field, then derive versions, provenance and hashes. */
 #include "h_resolve.h"
+#include "h_json.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -603,18 +604,6 @@ static json_t *provenance_json(const h_res_output *out)
     return arr;
 }
 
-static json_t *codes_json(const h_res_output *out)
-{
-    json_t *arr = json_array();
-    for (size_t i = 0; arr && i < out->n_reason_codes; i++) {
-        if (json_array_append_new(arr, json_string(out->reason_codes[i])) != 0) {
-            json_decref(arr);
-            return NULL;
-        }
-    }
-    return arr;
-}
-
 med_rc h_res_snapshot_json(const h_res_output *out, json_t **snap, med_err *err)
 {
     if (!out || !snap || !out->effective_config)
@@ -623,7 +612,8 @@ med_rc h_res_snapshot_json(const h_res_output *out, json_t **snap, med_err *err)
     char at[32];
     med_format_utc_ms(out->resolved_at_ms, at, sizeof at);
     json_t *applied = applied_json(&out->applied), *eff = json_deep_copy(out->effective_config);
-    json_t *prov = provenance_json(out), *codes = codes_json(out);
+    json_t *prov = provenance_json(out);
+    json_t *codes = h_json_strings(out->reason_codes, out->n_reason_codes);
     /* "O" takes its own references, so the parts are always ours to drop. */
     *snap = applied && eff && prov && codes
         ? json_pack("{s:s, s:s, s:s, s:s, s:O, s:O, s:O, s:O, s:s, s:s, s:s, s:s}",

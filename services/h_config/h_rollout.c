@@ -1,6 +1,7 @@
 /* Canary rollout (spec 04 H.7): the route_policy `rollout` object and the
  * per-request decision. */
 #include "h_rollout.h"
+#include "h_json.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -561,18 +562,6 @@ med_rc h_rollout_decide(const h_rollout_input *in, h_rollout_result *out, med_er
 
 /* ---- JSON ---- */
 
-static json_t *string_array(const char *const *v, size_t n)
-{
-    json_t *a = json_array();
-    for (size_t i = 0; a && i < n; i++) {
-        if (json_array_append_new(a, json_string(v[i])) != 0) {
-            json_decref(a);
-            return NULL;
-        }
-    }
-    return a;
-}
-
 static json_t *bp_value(int64_t bp)
 {
     return bp < 0 ? json_null() : json_real((double)bp / 100.0);
@@ -593,9 +582,9 @@ json_t *h_rollout_result_to_json(const h_rollout_result *r)
     bad |= json_object_set_new(o, "splitKey", opt_string(r->split_key));
     bad |= json_object_set_new(o, "bucketValue", bp_value(r->bucket_bp));
     bad |= json_object_set_new(o, "rolloutPercent", bp_value(r->effective_bp));
-    bad |= json_object_set_new(o, "allowedAdapters", string_array(r->allowed_adapters, r->n_allowed));
-    bad |= json_object_set_new(o, "blockedAdapters", string_array(r->blocked_adapters, r->n_blocked));
-    bad |= json_object_set_new(o, "reasonCodes", string_array(r->reason_codes, r->n_reason_codes));
+    bad |= json_object_set_new(o, "allowedAdapters", h_json_strings(r->allowed_adapters, r->n_allowed));
+    bad |= json_object_set_new(o, "blockedAdapters", h_json_strings(r->blocked_adapters, r->n_blocked));
+    bad |= json_object_set_new(o, "reasonCodes", h_json_strings(r->reason_codes, r->n_reason_codes));
     if (bad) {
         json_decref(o);
         return NULL;

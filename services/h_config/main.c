@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "h_get_layers.h"
 #include "h_publish.h"
 #include "h_service.h"
 #include "med/ids.h"
@@ -142,6 +143,7 @@ static int run(med_service *svc)
     int code = 1;
     if (open_pg(ctx.cfg, &ctx.pg_publish, &err) != MED_OK ||
         open_pg(ctx.cfg, &ctx.pg_get, &err) != MED_OK ||
+        h_get_layers_prepare(ctx.pg_get, &err) != MED_OK ||
         subscribe_all(med_js_conn(ctx.js), &pub, &get, &ctx, &subs, &err) != MED_OK) {
         MED_LOGE(NULL, "start-up failed: %s %s", err.code, err.message);
     } else {

@@ -38,6 +38,7 @@ typedef struct consumer {
     med_js *js;
     med_consumer_opts o;   /* defaults resolved */
     med_handler_fn handler;
+    med_batch_prepare_fn prepare;
     void *ud;
     natsSubscription *sub;
     kvStore *history_kv;   /* NULL until the bucket could be bound */
@@ -355,6 +356,7 @@ static int fetch_round(consumer *c, int failures)
         return failures;
     }
     /* Once fetched, the whole batch is settled even if stop is raised. */
+    if (c->prepare && list.Count > 0) c->prepare(c->ud, list.Msgs, list.Count);
     for (int i = 0; i < list.Count; i++) handle_one(c, list.Msgs[i]);
     natsMsgList_Destroy(&list);
     return 0;
@@ -364,10 +366,17 @@ med_rc med_consumer_run(med_js *js, const med_consumer_opts *opts,
                         med_handler_fn handler, void *ud,
                         const atomic_int *stop, med_err *err)
 {
+    return med_consumer_run_batched(js, opts, NULL, handler, ud, stop, err);
+}
+
+med_rc med_consumer_run_batched(med_js *js, const med_consumer_opts *opts,
+                                med_batch_prepare_fn prepare, med_handler_fn handler,
+                                void *ud, const atomic_int *stop, med_err *err)
+{
     if (!js || !opts || !handler || !stop)
         return med_err_set(err, MED_ERR_INVALID, MED_R_CFG_INVALID_VALUE, NULL,
                            "consumer needs js, opts, handler and stop flag");
-    consumer c = { .js = js, .handler = handler, .ud = ud };
+    consumer c = { .js = js, .handler = handler, .prepare = prepare, .ud = ud };
     resolve_opts(opts, &c.o);
     med_rc rc = check_opts(&c.o, err);
     if (rc == MED_OK) rc = subscribe(&c, err);

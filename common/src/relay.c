@@ -36,6 +36,38 @@ med_rc med_relay_out_add(med_relay_out *out, const char *subject, const char *ms
     return MED_OK;
 }
 
+med_rc med_relay_out_header(med_relay_out *out, const char *name, const char *value,
+                            med_err *err)
+{
+    if (out->n == 0 || !name || !value)
+        return med_err_set(err, MED_ERR_INVALID, MED_R_INFRA_PUBLISH_FAILED, NULL,
+                           "header set before any output");
+    med_relay_pub *p = &out->pubs[out->n - 1];
+    int i = 0;
+    while (i < p->n_hdrs && strcmp(p->hdrs[i].name, name) != 0) i++;
+    if (i == MED_RELAY_MAX_HDRS || strlen(name) >= sizeof p->hdrs[i].name ||
+        strlen(value) >= sizeof p->hdrs[i].value)
+        return med_err_set(err, MED_ERR_INVALID, MED_R_INFRA_PUBLISH_FAILED, name,
+                           "output header does not fit");
+    snprintf(p->hdrs[i].name, sizeof p->hdrs[i].name, "%s", name);
+    snprintf(p->hdrs[i].value, sizeof p->hdrs[i].value, "%s", value);
+    if (i == p->n_hdrs) p->n_hdrs++;
+    return MED_OK;
+}
+
+med_rc med_relay_out_reply(med_relay_out *out, const char *inbox, const char *kind,
+                           uint8_t *data, size_t len, med_err *err)
+{
+    if (!inbox || !*inbox) {
+        free(data);
+        return med_err_set(err, MED_ERR_INVALID, MED_R_INFRA_PUBLISH_FAILED, NULL,
+                           "reply without an inbox");
+    }
+    med_rc rc = med_relay_out_add(out, inbox, NULL, data, len, 1, err);
+    if (rc != MED_OK) return rc;
+    return med_relay_out_header(out, MED_HDR_REPLY_KIND, kind, err);
+}
+
 void med_relay_out_free(med_relay_out *out)
 {
     for (int i = 0; i < out->n; i++) free(out->pubs[i].data);
@@ -74,6 +106,13 @@ static med_rc publish_one(med_service *svc, natsMsg *in, const med_relay_pub *p,
     /* The reply inbox travels with the request through the chain. */
     const char *reply_to = med_header_get(in, MED_HDR_REPLY_TO);
     if (reply_to && !p->core) natsMsgHeader_Set(m, MED_HDR_REPLY_TO, reply_to);
+    for (int i = 0; i < p->n_hdrs; i++) {
+        natsStatus s = natsMsgHeader_Set(m, p->hdrs[i].name, p->hdrs[i].value);
+        if (s != NATS_OK) {
+            natsMsg_Destroy(m);
+            return med_js_status_err(s, 0, MED_R_INFRA_PUBLISH_FAILED, "set header", err);
+        }
+    }
     if (p->core)
         rc = med_js_publish_core(med_service_js(svc), m, err);
     else
@@ -88,34 +127,49 @@ static med_disposition disposition_for(med_rc rc)
     return med_rc_is_retryable(rc) ? MED_DISPOSE_RETRY : MED_DISPOSE_FAIL;
 }
 
-med_disposition med_relay_handle(med_service *svc, med_relay_transform_fn fn, void *ud,
-                                 natsMsg *msg, const med_delivery_info *info, med_err *err)
+static void relay_in_init(med_service *svc, natsMsg *msg, const med_delivery_info *info,
+                          const med_trace_headers *h, med_relay_in *in)
 {
-    med_trace_headers h;
-    med_headers_read(msg, &h);
-    med_relay_in in = {
+    *in = (med_relay_in){
         .msg = msg,
         .data = (const uint8_t *)natsMsg_GetData(msg),
         .len = (size_t)natsMsg_GetDataLength(msg),
-        .headers = &h,
+        .headers = h,
         .reply_to = med_header_get(msg, MED_HDR_REPLY_TO),
         .info = info,
         .stage = med_service_stage(svc),
         .instance = med_service_instance(svc),
         .now_unix_ms = med_now_unix_ms(),
+        .svc = svc,
     };
+}
+
+/* Publishes what a transform produced (rc is its result), frees out. */
+static med_disposition relay_finish(med_service *svc, natsMsg *msg, const med_trace_headers *h,
+                                    med_rc rc, med_relay_out *out, med_err *err)
+{
+    for (int i = 0; rc == MED_OK && i < out->n; i++) rc = publish_one(svc, msg, &out->pubs[i], err);
+    med_relay_out_free(out);
+    if (rc != MED_OK) {
+        med_log_ctx lc = { .trace_id = h->trace_key, .request_id = h->request_key,
+                           .tenant_id = h->tenant, .error_code = err->code };
+        MED_LOGW(&lc, "message not processed: %s", err->message);
+    }
+    return disposition_for(rc);
+}
+
+med_disposition med_relay_handle(med_service *svc, med_relay_transform_fn fn, void *ud,
+                                 natsMsg *msg, const med_delivery_info *info, med_err *err)
+{
+    med_trace_headers h;
+    med_headers_read(msg, &h);
+    med_relay_in in;
+    relay_in_init(svc, msg, info, &h, &in);
     med_disposition d;
     if (fault_injected(svc, msg, in.stage, &d, err)) return d;
     med_relay_out out = { .n = 0 };
     med_rc rc = fn(ud, &in, &out, err);
-    for (int i = 0; rc == MED_OK && i < out.n; i++) rc = publish_one(svc, msg, &out.pubs[i], err);
-    med_relay_out_free(&out);
-    if (rc != MED_OK) {
-        med_log_ctx lc = { .trace_id = h.trace_key, .request_id = h.request_key,
-                           .tenant_id = h.tenant, .error_code = err->code };
-        MED_LOGW(&lc, "message not processed: %s", err->message);
-    }
-    return disposition_for(rc);
+    return relay_finish(svc, msg, &h, rc, &out, err);
 }
 
 static med_disposition relay_handler(void *ud, natsMsg *msg, const med_delivery_info *info,
@@ -136,6 +190,136 @@ med_rc med_relay_run(med_service *svc, const char *stream, const char *in_subjec
     med_service_consumer_opts(svc, stream, durable, in_subject, &co);
     return med_consumer_run(med_service_js(svc), &co, relay_handler, &c,
                             med_service_stop_flag(svc), err);
+}
+
+/* ---- batch mode ----
+ * The consumer calls batch_prepare with the whole fetch, then the handler
+ * once per message in the same order: prepare runs the batch transform,
+ * the handler publishes and settles message i from what it left. */
+typedef struct batch_slot {
+    natsMsg *msg;
+    jsMsgMetaData *meta;
+    med_delivery_info info;
+    med_trace_headers h;
+    med_relay_out out;
+    med_rc rc;
+    med_err err;
+} batch_slot;
+
+typedef struct batch_ctx {
+    med_service *svc;
+    med_relay_batch_fn fn;
+    void *ud;
+    batch_slot *slots;
+    med_relay_in *ins;
+    med_relay_out *outs;
+    med_rc *rcs;
+    med_err *errs;
+    int n, cap, next;
+} batch_ctx;
+
+static int batch_reserve(batch_ctx *b, int n)
+{
+    if (n <= b->cap) return 0;
+    batch_slot *s = realloc(b->slots, (size_t)n * sizeof *s);
+    if (s) b->slots = s;
+    med_relay_in *in = realloc(b->ins, (size_t)n * sizeof *in);
+    if (in) b->ins = in;
+    med_relay_out *o = realloc(b->outs, (size_t)n * sizeof *o);
+    if (o) b->outs = o;
+    med_rc *r = realloc(b->rcs, (size_t)n * sizeof *r);
+    if (r) b->rcs = r;
+    med_err *e = realloc(b->errs, (size_t)n * sizeof *e);
+    if (e) b->errs = e;
+    if (!s || !in || !o || !r || !e) return -1;
+    b->cap = n;
+    return 0;
+}
+
+static void batch_slot_info(batch_slot *s)
+{
+    memset(&s->info, 0, sizeof s->info);
+    s->meta = NULL;
+    if (natsMsg_GetMetaData(&s->meta, s->msg) != NATS_OK) return;
+    s->info.stream_seq = s->meta->Sequence.Stream;
+    s->info.consumer_seq = s->meta->Sequence.Consumer;
+    s->info.num_delivered = s->meta->NumDelivered;
+    s->info.published_unix_ns = s->meta->Timestamp;
+    s->info.stream = s->meta->Stream;
+    s->info.consumer = s->meta->Consumer;
+}
+
+static void batch_prepare(void *ud, natsMsg **msgs, int n)
+{
+    batch_ctx *b = ud;
+    b->n = 0;
+    b->next = 0;
+    /* Out of memory: leave n at 0, and the handler falls back to one
+     * message at a time. */
+    if (batch_reserve(b, n) != 0) return;
+    for (int i = 0; i < n; i++) {
+        batch_slot *s = &b->slots[i];
+        s->msg = msgs[i];
+        batch_slot_info(s);
+        med_headers_read(msgs[i], &s->h);
+        relay_in_init(b->svc, msgs[i], &s->info, &s->h, &b->ins[i]);
+        b->outs[i].n = 0;
+        b->rcs[i] = MED_OK;
+        med_err_clear(&b->errs[i]);
+    }
+    b->n = n;
+    b->fn(b->ud, b->ins, (size_t)n, b->outs, b->rcs, b->errs);
+}
+
+static med_disposition batch_handler(void *ud, natsMsg *msg, const med_delivery_info *info,
+                                     med_err *err)
+{
+    batch_ctx *b = ud;
+    int i = b->next;
+    if (i >= b->n || b->slots[i].msg != msg) {
+        /* Not prepared (allocation failed): run the batch function on this
+         * one message alone. */
+        med_trace_headers h;
+        med_headers_read(msg, &h);
+        med_relay_in in;
+        relay_in_init(b->svc, msg, info, &h, &in);
+        med_disposition d;
+        if (fault_injected(b->svc, msg, in.stage, &d, err)) return d;
+        med_relay_out out = { .n = 0 };
+        med_rc rc = MED_OK;
+        b->fn(b->ud, &in, 1, &out, &rc, err);
+        return relay_finish(b->svc, msg, &h, rc, &out, err);
+    }
+    b->next++;
+    batch_slot *s = &b->slots[i];
+    med_disposition d;
+    if (fault_injected(b->svc, msg, b->ins[i].stage, &d, err)) {
+        med_relay_out_free(&b->outs[i]);
+    } else {
+        if (b->rcs[i] != MED_OK) *err = b->errs[i];
+        d = relay_finish(b->svc, msg, &s->h, b->rcs[i], &b->outs[i], err);
+    }
+    jsMsgMetaData_Destroy(s->meta);
+    s->meta = NULL;
+    return d;
+}
+
+med_rc med_relay_run_batch(med_service *svc, const char *stream, const char *in_subject,
+                           med_relay_batch_fn fn, void *ud, med_err *err)
+{
+    batch_ctx b = { .svc = svc, .fn = fn, .ud = ud };
+    med_consumer_opts co;
+    char durable[64];
+    snprintf(durable, sizeof durable, "stage_%s", med_service_stage(svc));
+    med_service_consumer_opts(svc, stream, durable, in_subject, &co);
+    med_rc rc = med_consumer_run_batched(med_service_js(svc), &co, batch_prepare, batch_handler,
+                                         &b, med_service_stop_flag(svc), err);
+    free(b.slots);
+    free(b.ins);
+    free(b.outs);
+    free(b.rcs);
+    free(b.errs);
+    return rc;
 }
 
 void med_relay_msg_id(const med_relay_in *in, const char *prefix, char *out, size_t cap)
@@ -180,6 +364,27 @@ int med_stage_main(const med_service_opts *opts, const char *stream, const char 
         MED_LOGE(&lc, "consumer stopped: %s", err.message);
     } else {
         MED_LOGI(NULL, "stopped cleanly");
+    }
+    med_service_free(svc);
+    return rc == MED_OK ? 0 : 1;
+}
+
+int med_stage_main_batch(const med_service_opts *opts, const char *stream,
+                         const char *in_subject, med_relay_batch_fn fn, void *ud)
+{
+    med_err err;
+    med_err_clear(&err);
+    med_service *svc = NULL;
+    if (med_service_start(opts, &svc, &err) != MED_OK) {
+        fprintf(stderr, "%s: start-up failed: %s %s%s%s\n", opts->name, err.code, err.message,
+                err.field[0] ? " field=" : "", err.field);
+        return 1;
+    }
+    med_service_set_started(svc);
+    med_rc rc = med_relay_run_batch(svc, stream, in_subject, fn, ud, &err);
+    if (rc != MED_OK) {
+        med_log_ctx lc = { .error_code = err.code };
+        MED_LOGE(&lc, "consumer stopped: %s", err.message);
     }
     med_service_free(svc);
     return rc == MED_OK ? 0 : 1;

@@ -4,6 +4,7 @@
  * anything), then logging, then dependencies, then the admin server so
  * /readyz reports honestly while dependencies come and go. */
 #include "med/service.h"
+#include "med/rconfig.h"
 
 #include <signal.h>
 #include <stdio.h>
@@ -27,6 +28,7 @@ struct med_service {
     med_admin *admin;
     med_cfgsnap *cfgsnap;
     med_cfgsnap_watch *cfgwatch;
+    med_rconfig *rconfig;
     char instance[128];
 };
 
@@ -116,7 +118,13 @@ static med_rc start_config_watch(med_service *s, med_err *err)
         .redis_host = med_config_str(s->cfg, "REDIS_HOST"),
         .redis_port = (int)med_config_int(s->cfg, "REDIS_PORT"),
     };
-    return med_cfgsnap_watch_start(s->cfgsnap, &wo, &s->cfgwatch, err);
+    med_rc rc = med_cfgsnap_watch_start(s->cfgsnap, &wo, &s->cfgwatch, err);
+    if (rc != MED_OK) return rc;
+    med_rconfig_opts ro = { .timeout_ms = med_config_int(s->cfg, "RCONFIG_TIMEOUT_MS") };
+    s->rconfig = med_rconfig_new(med_js_conn(s->js), s->cfgsnap, &ro);
+    if (!s->rconfig)
+        return med_err_set(err, MED_ERR_NOMEM, MED_R_INFRA_NOMEM, NULL, "config client");
+    return MED_OK;
 }
 
 /* Readiness check "config_snapshot" (metrics.md med_readiness_up). */
@@ -201,6 +209,7 @@ med_js *med_service_js(med_service *s) { return s->js; }
 med_pg *med_service_pg(med_service *s) { return s->pg; }
 med_redis *med_service_redis(med_service *s) { return s->redis; }
 med_cfgsnap *med_service_cfgsnap(med_service *s) { return s->cfgsnap; }
+med_rconfig *med_service_rconfig(med_service *s) { return s->rconfig; }
 med_readiness *med_service_readiness(med_service *s) { return s->ready; }
 const char *med_service_instance(med_service *s) { return s->instance; }
 const char *med_service_stage(med_service *s) { return s->opts.stage; }
@@ -239,6 +248,7 @@ void med_service_free(med_service *s)
     if (s->admin) med_admin_stop(s->admin);
     if (s->ready) med_readiness_free(s->ready); /* its check reads cfgwatch */
     med_cfgsnap_watch_stop(s->cfgwatch);         /* before the NATS connection */
+    med_rconfig_free(s->rconfig);
     med_cfgsnap_free(s->cfgsnap);
     if (s->redis) med_redis_close(s->redis);
     if (s->pg) med_pg_close(s->pg);

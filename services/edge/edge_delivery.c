@@ -7,6 +7,7 @@
 #include "edge_pbjson.h"
 #include "med/http_util.h"
 #include "med/ids.h"
+#include "med/names.h"
 #include "med/reason.h"
 
 #define EDGE_REF_MAX 64
@@ -84,11 +85,18 @@ static int try_reject(const uint8_t *data, size_t n, edge_answer *out, med_err *
     return used;
 }
 
-med_rc edge_reply_answer(const uint8_t *data, size_t n, const edge_trace_keys *fallback,
-                         edge_answer *out, med_err *err)
+med_rc edge_reply_answer(const uint8_t *data, size_t n, const char *kind,
+                         const edge_trace_keys *fallback, edge_answer *out, med_err *err)
 {
     memset(out, 0, sizeof *out);
-    if (try_reject(data, n, out, err)) return MED_OK;
+    int is_reject = kind && strcmp(kind, MED_REPLY_KIND_REJECT) == 0;
+    int is_delivery = kind && strcmp(kind, MED_REPLY_KIND_DELIVERY) == 0;
+    if (is_reject) {
+        if (try_reject(data, n, out, err)) return MED_OK;
+        return med_err_set(err, MED_ERR_INVALID, MED_R_INFRA_DECODE_FAILED, NULL,
+                           "reply marked reject is not a usable reject (%zu bytes)", n);
+    }
+    if (!is_delivery && try_reject(data, n, out, err)) return MED_OK;
     Mediation__V1__Delivery *d = mediation__v1__delivery__unpack(NULL, n, data);
     if (!d)
         return med_err_set(err, MED_ERR_INVALID, MED_R_INFRA_DECODE_FAILED, NULL,

@@ -39,8 +39,8 @@ med_rc edge_delivery_to_json(const Mediation__V1__Delivery *d, const edge_trace_
                              char **out, size_t *len, med_err *err);
 /* The answer for one reply payload; undecodable -> MED_ERR_INVALID
  * INFRA_DECODE_FAILED. */
-med_rc edge_reply_answer(const uint8_t *data, size_t n, const edge_trace_keys *fallback,
-                         edge_answer *out, med_err *err);
+med_rc edge_reply_answer(const uint8_t *data, size_t n, const char *kind,
+                         const edge_trace_keys *fallback, edge_answer *out, med_err *err);
 void edge_answer_free(edge_answer *a);
 /* A.1 reject -> HTTP status and error body; MED_ERR_INVALID when it is not
  * a usable reject (no error body, status outside 400..599). */

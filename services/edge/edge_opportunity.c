@@ -146,7 +146,7 @@ void edge_opportunity_on_reply(void *ud, const edge_reply *r)
     med_err e;
     for (int i = 0; i < r->n_headers; i++) med_http_add_header(req, r->names[i], r->values[i]);
     add_trace_headers(req, &h, r);
-    if (edge_reply_answer(r->data, r->len, &keys, &a, &e) != MED_OK) {
+    if (edge_reply_answer(r->data, r->len, r->kind, &keys, &a, &e) != MED_OK) {
         med_log_ctx lc;
         log_ctx_of(&h, e.code, &lc);
         MED_LOGE(&lc, "reply for %s unusable: %s", h.request_key, e.message);

@@ -37,7 +37,8 @@ int edge_reply_header_wanted(const char *name)
 {
     if (strcasecmp(name, MED_HDR_TRACEPARENT) == 0) return 1;
     if (strncasecmp(name, "Med-", 4) != 0) return 0;
-    return strcasecmp(name, MED_HDR_REPLY_TO) != 0 && strcasecmp(name, MED_HDR_FAULT) != 0;
+    return strcasecmp(name, MED_HDR_REPLY_TO) != 0 && strcasecmp(name, MED_HDR_FAULT) != 0 &&
+           strcasecmp(name, MED_HDR_REPLY_KIND) != 0;
 }
 
 void edge_reply_free(edge_reply *r)
@@ -93,6 +94,9 @@ edge_reply *edge_reply_from_msg(natsMsg *m, const char *prefix)
     if (len > 0) memcpy(r->data, natsMsg_GetData(m), (size_t)len);
     r->len = len > 0 ? (size_t)len : 0;
     r->no_responders = natsMsg_IsNoResponders(m) ? 1 : 0;
+    const char *kind = NULL;
+    if (natsMsgHeader_Get(m, MED_HDR_REPLY_KIND, &kind) == NATS_OK && kind)
+        snprintf(r->kind, sizeof r->kind, "%s", kind);
     return r;
 }
 

@@ -26,6 +26,9 @@ typedef struct edge_reply {
     /* The server's "no responders" status (no subscriber on the request
      * subject): an answer that nobody will ever send, not a payload. */
     int no_responders;
+    /* Med-Reply-Kind: "reject" (A) or "delivery" (E); "" from an older
+     * producer, then the payload's shape decides. */
+    char kind[16];
 } edge_reply;
 
 /* Runs on the loop thread; the reply is freed after it returns. */

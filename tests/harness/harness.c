@@ -87,7 +87,9 @@ int th_proc_start(th_proc *p)
             close(fd);
         }
         for (int i = 0; i < p->n_env; i++) putenv(p->env[i]);
-        execl(p->path, p->path, (char *)NULL);
+        char *argv[18] = { p->path };
+        for (int i = 0; i < p->n_argv; i++) argv[i + 1] = p->argv[i];
+        execv(p->path, argv);
         _exit(127);
     }
     p->pid = pid;
@@ -141,6 +143,16 @@ void th_proc_free(th_proc *p)
     if (p->pid > 0) th_proc_stop(p, SIGKILL, 2000);
     for (int i = 0; i < p->n_env; i++) free(p->env[i]);
     p->n_env = 0;
+    for (int i = 0; i < p->n_argv; i++) free(p->argv[i]);
+    p->n_argv = 0;
+}
+
+void th_proc_arg(th_proc *p, const char *arg)
+{
+    assert_true(p->n_argv < 16);
+    p->argv[p->n_argv] = strdup(arg);
+    assert_non_null(p->argv[p->n_argv]);
+    p->n_argv++;
 }
 
 void th_proc_init_ci(th_proc *p, const char *name, const char *dir, const char *exe,

@@ -16,6 +16,8 @@ typedef struct th_proc {
     char path[512];
     char *env[32];   /* extra "KEY=VALUE" entries, owned */
     int n_env;
+    char *argv[16];  /* extra command-line arguments, owned */
+    int n_argv;
     pid_t pid;
     int admin_port;  /* where /readyz answers */
 } th_proc;
@@ -29,6 +31,15 @@ void th_binary_path(const char *dir, const char *exe, char *out, size_t cap);
 
 void th_proc_init(th_proc *p, const char *name, const char *dir, const char *exe);
 void th_proc_setenv(th_proc *p, const char *key, const char *value);
+/* Appends one command-line argument. */
+void th_proc_arg(th_proc *p, const char *arg);
+/* A fake OpenRTB network (tools/fake-network) on a free port with the given
+ * --seat and --behavior; started and reachable (GET /stats) on return. */
+void th_fake_network_start(th_proc *p, const char *seat, const char *behavior);
+/* Sets a running fake network's behavior (POST /control). */
+void th_fake_network_behave(const th_proc *p, const char *behavior);
+/* Requests the fake network has answered so far (GET /stats "requests"). */
+long th_fake_network_requests(const th_proc *p);
 /* Starts it (stdout/stderr appended to $MED_INFRA_DIR/logs/<name>.log). */
 int th_proc_start(th_proc *p);
 /* Waits for GET /readyz == 200; 0 on success. */
@@ -55,6 +66,13 @@ Mediation__V1__ConfigPublishReply *th_config_publish(natsConnection *nc, const c
                                                      const char *actor, const char *role,
                                                      const char *principal_role,
                                                      const char *body_json);
+
+/* Publishes the demo config set (the .json files of deploy/config/demo, in name order)
+ * through med.h.publish.v1 for tenant, with ${FAKE_NET_A_PORT} /
+ * ${FAKE_NET_B_PORT} / ${PUBLISH_AT} filled in; fails the test unless each
+ * publish succeeds or was already there. */
+void th_demo_config_publish(natsConnection *nc, const char *tenant, int net_a_port,
+                            int net_b_port);
 
 typedef struct th_http_resp {
     long status;

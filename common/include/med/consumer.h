@@ -47,4 +47,14 @@ med_rc med_consumer_run(med_js *js, const med_consumer_opts *opts,
                         med_handler_fn handler, void *ud,
                         const atomic_int *stop, med_err *err);
 
+/* Called once per fetched batch, before the handler runs on each message
+ * of it (in order): lets a stage overlap the I/O of a whole batch. The
+ * messages stay owned by the consumer. */
+typedef void (*med_batch_prepare_fn)(void *ud, natsMsg **msgs, int n);
+
+/* med_consumer_run with a prepare hook (prepare may be NULL). */
+med_rc med_consumer_run_batched(med_js *js, const med_consumer_opts *opts,
+                                med_batch_prepare_fn prepare, med_handler_fn handler,
+                                void *ud, const atomic_int *stop, med_err *err);
+
 #endif

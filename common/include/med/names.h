@@ -58,6 +58,10 @@
 #define MED_HDR_ANCHOR_HASH     "Med-Anchor-Hash"
 /* Not propagated: set per hop. */
 #define MED_HDR_REPLY_TO        "Med-Reply-To"
+/* What a reply-inbox message is: an A contract reject or E's Delivery. */
+#define MED_HDR_REPLY_KIND      "Med-Reply-Kind"
+#define MED_REPLY_KIND_REJECT   "reject"
+#define MED_REPLY_KIND_DELIVERY "delivery"
 #define MED_HDR_MSG_ID          "Nats-Msg-Id"
 /* Fault injection for chaos tests; honoured only when
  * FAULT_INJECTION_ENABLED=true, which prod refuses at start-up. */

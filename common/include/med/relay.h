@@ -18,12 +18,23 @@
 
 #define MED_RELAY_MAX_OUT 4
 
+#define MED_RELAY_MAX_HDRS 8
+
+/* A header an output sets on top of the ones it inherits from the input
+ * (A mints Med-Trace-Key, Med-Request-Key, Med-Opportunity-Key, ...). */
+typedef struct med_relay_hdr {
+    char name[40];
+    char value[MED_HDR_VALUE_MAX];
+} med_relay_hdr;
+
 typedef struct med_relay_pub {
     char subject[192];
     char msg_id[192];   /* Nats-Msg-Id; "" only for core publishes */
     uint8_t *data;      /* malloc'd by the transform; freed by the relay */
     size_t len;
     int core;           /* 1: core NATS publish (reply inbox), not JetStream */
+    med_relay_hdr hdrs[MED_RELAY_MAX_HDRS];
+    int n_hdrs;
 } med_relay_pub;
 
 typedef struct med_relay_out {
@@ -42,6 +53,7 @@ typedef struct med_relay_in {
     const char *stage;
     const char *instance;
     int64_t now_unix_ms;
+    med_service *svc;             /* connections: med_service_pg/redis/rconfig */
 } med_relay_in;
 
 /* Returns MED_OK and fills out, or an error: a retryable rc makes the
@@ -54,6 +66,16 @@ typedef med_rc (*med_relay_transform_fn)(void *ud, const med_relay_in *in,
 med_rc med_relay_out_add(med_relay_out *out, const char *subject, const char *msg_id,
                          uint8_t *data, size_t len, int core, med_err *err);
 void med_relay_out_free(med_relay_out *out);
+/* Sets (or overrides) a header on the output added last; later outputs of
+ * the same message do not inherit it. MED_ERR_INVALID when there is no
+ * output yet, the name/value does not fit, or MED_RELAY_MAX_HDRS is hit. */
+med_rc med_relay_out_header(med_relay_out *out, const char *name, const char *value,
+                            med_err *err);
+/* Publishes data to a reply inbox (core NATS) with Med-Reply-Kind set, so
+ * the edge tells an A contract reject from E's Delivery without guessing
+ * from the protobuf shape. kind: MED_REPLY_KIND_REJECT / _DELIVERY. */
+med_rc med_relay_out_reply(med_relay_out *out, const char *inbox, const char *kind,
+                           uint8_t *data, size_t len, med_err *err);
 
 /* Runs until SIGTERM/SIGINT, then returns after finishing the batch. */
 med_rc med_relay_run(med_service *svc, const char *stream, const char *in_subject,
@@ -65,6 +87,21 @@ med_disposition med_relay_handle(med_service *svc, med_relay_transform_fn fn, vo
                                  natsMsg *msg, const med_delivery_info *info, med_err *err);
 
 
+
+/* ---- batch transform (stages that overlap I/O across messages) ----
+ *
+ * D waits on outbound HTTP: handled one by one, a 2-core box would spend
+ * its time idle. A batch transform gets every message of one fetch at once
+ * (n <= JS_FETCH_BATCH), may overlap their I/O, and fills outs[i] / rcs[i] /
+ * errs[i] per message. The relay then publishes and acks (or retries /
+ * dead-letters) each message exactly as for a single transform. */
+typedef void (*med_relay_batch_fn)(void *ud, const med_relay_in *ins, size_t n,
+                                   med_relay_out *outs, med_rc *rcs, med_err *errs);
+
+med_rc med_relay_run_batch(med_service *svc, const char *stream, const char *in_subject,
+                           med_relay_batch_fn fn, void *ud, med_err *err);
+int med_stage_main_batch(const med_service_opts *opts, const char *stream,
+                         const char *in_subject, med_relay_batch_fn fn, void *ud);
 
 /* ---- pass-through stage (skeleton until a stage gets its own rules) ---- */
 

@@ -12,6 +12,7 @@
 #include "med/err.h"
 #include "med/js.h"
 #include "med/pg.h"
+#include "med/rconfig.h"
 #include "med/readiness.h"
 #include "med/redis.h"
 
@@ -41,6 +42,10 @@ med_pg *med_service_pg(med_service *s);       /* NULL unless need_pg */
 med_redis *med_service_redis(med_service *s); /* NULL unless need_redis */
 /* NULL unless need_config. Acquire a snapshot per request. */
 med_cfgsnap *med_service_cfgsnap(med_service *s);
+/* Resolved-config client (med/rconfig.h) over this service's NATS
+ * connection, following its config snapshot; NULL unless need_config.
+ * Timeout from RCONFIG_TIMEOUT_MS. Thread-safe. */
+med_rconfig *med_service_rconfig(med_service *s);
 const char *med_service_instance(med_service *s);
 const char *med_service_stage(med_service *s);
 med_readiness *med_service_readiness(med_service *s);

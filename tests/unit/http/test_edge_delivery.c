@@ -10,6 +10,7 @@
 #include <jansson.h>
 
 #include "edge_delivery.h"
+#include "med/names.h"
 #include "edge_pbjson.h"
 #include "med/reason.h"
 #include "mediation/v1/common.pb-c.h"
@@ -149,7 +150,7 @@ static void reply_bytes_of_a_delivery_answer_200(void **state)
     mediation__v1__delivery__pack(&f.d, buf);
     edge_answer a;
     med_err e;
-    assert_int_equal(edge_reply_answer(buf, n, NULL, &a, &e), MED_OK);
+    assert_int_equal(edge_reply_answer(buf, n, NULL, NULL, &a, &e), MED_OK);
     assert_int_equal(a.status, 200);
     assert_int_equal(a.retry_after_sec, 0);
     json_t *j = parse(a.body, a.len);
@@ -193,7 +194,7 @@ static void reject_from_a_answers_its_status_and_error_body(void **state)
     pack_reject(400, 0, "triggerContext.triggerAt", &buf, &n);
     edge_answer a;
     med_err e;
-    assert_int_equal(edge_reply_answer(buf, n, NULL, &a, &e), MED_OK);
+    assert_int_equal(edge_reply_answer(buf, n, NULL, NULL, &a, &e), MED_OK);
     assert_int_equal(a.status, 400);
     json_t *j = parse(a.body, a.len);
     json_t *err = json_object_get(j, "error");
@@ -204,7 +205,7 @@ static void reject_from_a_answers_its_status_and_error_body(void **state)
     free(buf);
 
     pack_reject(503, 5, NULL, &buf, &n);
-    assert_int_equal(edge_reply_answer(buf, n, NULL, &a, &e), MED_OK);
+    assert_int_equal(edge_reply_answer(buf, n, NULL, NULL, &a, &e), MED_OK);
     assert_int_equal(a.status, 503);
     assert_int_equal(a.retry_after_sec, 5);
     j = parse(a.body, a.len);
@@ -214,13 +215,38 @@ static void reject_from_a_answers_its_status_and_error_body(void **state)
     free(buf);
 }
 
+static void reply_kind_header_decides_the_reading(void **state)
+{
+    (void)state;
+    uint8_t *buf = NULL;
+    size_t n = 0;
+    pack_reject(400, 0, "placementId", &buf, &n);
+    edge_answer a;
+    med_err e;
+    /* Marked reject: read as one. */
+    assert_int_equal(edge_reply_answer(buf, n, MED_REPLY_KIND_REJECT, NULL, &a, &e), MED_OK);
+    assert_int_equal(a.status, 400);
+    edge_answer_free(&a);
+    /* Marked delivery: never read as a reject; these bytes are no
+     * Delivery, so the reply is unusable rather than a 400. */
+    assert_int_equal(edge_reply_answer(buf, n, MED_REPLY_KIND_DELIVERY, NULL, &a, &e),
+                     MED_ERR_INVALID);
+    assert_int_not_equal(a.status, 400);
+    free(buf);
+    /* A payload that is no reject but is marked as one is refused. */
+    const uint8_t empty[] = { 0x0a, 0x00 };
+    assert_int_equal(edge_reply_answer(empty, sizeof empty, MED_REPLY_KIND_REJECT, NULL, &a, &e),
+                     MED_ERR_INVALID);
+    assert_string_equal(e.code, MED_R_INFRA_DECODE_FAILED);
+}
+
 static void garbage_reply_is_a_decode_failure(void **state)
 {
     (void)state;
     const uint8_t junk[] = { 0xff, 0xff, 0xff, 0xff, 0x0f, 0x01 };
     edge_answer a;
     med_err e;
-    assert_int_equal(edge_reply_answer(junk, sizeof junk, NULL, &a, &e), MED_ERR_INVALID);
+    assert_int_equal(edge_reply_answer(junk, sizeof junk, NULL, NULL, &a, &e), MED_ERR_INVALID);
     assert_string_equal(e.code, MED_R_INFRA_DECODE_FAILED);
     assert_null(a.body);
 }
@@ -278,6 +304,7 @@ int main(void)
         cmocka_unit_test(keys_come_from_the_edge_when_the_trace_lacks_them),
         cmocka_unit_test(reply_bytes_of_a_delivery_answer_200),
         cmocka_unit_test(reject_from_a_answers_its_status_and_error_body),
+        cmocka_unit_test(reply_kind_header_decides_the_reading),
         cmocka_unit_test(garbage_reply_is_a_decode_failure),
         cmocka_unit_test(deadline_delivery_is_an_error_with_a_fresh_reference),
         cmocka_unit_test(or_na_oneofs_read_na_when_unset),

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "edge_pbjson.h"
+#include "med/pbjson.h"
 #include "med/http_util.h"
 #include "med/ids.h"
 #include "med/names.h"
@@ -37,7 +37,7 @@ med_rc edge_delivery_to_json(const Mediation__V1__Delivery *d, const edge_trace_
     static const edge_trace_keys none = { NULL, NULL, NULL };
     const edge_trace_keys *fb = fallback ? fallback : &none;
     const Mediation__V1__TraceContext *tc = d->trace;
-    json_t *obj = edge_pb_to_json(&d->base, "trace");
+    json_t *obj = med_pb_to_json(&d->base, "trace");
     int bad = !obj;
     if (!bad) bad |= put_key(obj, "traceKey", pick(tc ? tc->trace_key : NULL, fb->trace_key), 0);
     if (!bad)

@@ -4,7 +4,7 @@
  * E.9 names in camelCase) or A's OpportunityRejectReply for a contract
  * reject (A.1: HTTP 400, or 503 + Retry-After when retryable, with the
  * error body). At the deadline the edge answers an error Delivery of its
- * own. The Delivery mapping walks the descriptor (edge_pbjson.h), so
+ * own. The Delivery mapping walks the descriptor (med/pbjson.h), so
  * fields E adds show up without touching the edge; the internal
  * TraceContext is left out and its keys surface as traceKey, requestKey
  * and opportunityKey when the Delivery does not carry them itself. */

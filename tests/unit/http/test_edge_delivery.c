@@ -11,7 +11,7 @@
 
 #include "edge_delivery.h"
 #include "med/names.h"
-#include "edge_pbjson.h"
+#include "med/pbjson.h"
 #include "med/reason.h"
 #include "mediation/v1/common.pb-c.h"
 
@@ -283,7 +283,7 @@ static void or_na_oneofs_read_na_when_unset(void **state)
     Mediation__V1__PolicySnapshotLite p;
     mediation__v1__policy_snapshot_lite__init(&p);
     p.policy_snapshot_id = (char *)"ps_1";
-    json_t *j = edge_pb_to_json(&p.base, NULL);
+    json_t *j = med_pb_to_json(&p.base, NULL);
     assert_non_null(j);
     assert_string_equal(str_at(j, "policySnapshotId"), "ps_1");
     assert_string_equal(str_at(j, "expireAtOrNA"), "NA");
@@ -292,7 +292,7 @@ static void or_na_oneofs_read_na_when_unset(void **state)
     p.expire_at_or_na_unix_ms_opt_case =
         MEDIATION__V1__POLICY_SNAPSHOT_LITE__EXPIRE_AT_OR_NA_UNIX_MS_OPT_EXPIRE_AT_OR_NA_UNIX_MS;
     p.expire_at_or_na_unix_ms = 1771740007000LL;
-    j = edge_pb_to_json(&p.base, NULL);
+    j = med_pb_to_json(&p.base, NULL);
     assert_string_equal(str_at(j, "expireAtOrNA"), "2026-02-22T06:00:07.000Z");
     json_decref(j);
 }

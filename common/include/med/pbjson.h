@@ -10,8 +10,8 @@
  *   - other proto3 scalars are always present (defaults included), so the
  *     answer has a stable shape; repeated fields are arrays; bytes base64.
  * Where a JSON text does not parse, the raw string is kept. */
-#ifndef EDGE_PBJSON_H
-#define EDGE_PBJSON_H
+#ifndef MED_PBJSON_H
+#define MED_PBJSON_H
 
 #include <stddef.h>
 #include <jansson.h>
@@ -19,9 +19,9 @@
 
 /* JSON member name for a proto field name (applies the rules above that
  * rename: camelCase, OrNA, _unix_ms and _json suffixes). */
-void edge_pb_json_name(const ProtobufCFieldDescriptor *f, char *out, size_t cap);
+void med_pb_json_name(const ProtobufCFieldDescriptor *f, char *out, size_t cap);
 /* skip_field (may be NULL) names a top-level field left out. NULL on
  * allocation failure. */
-json_t *edge_pb_to_json(const ProtobufCMessage *msg, const char *skip_field);
+json_t *med_pb_to_json(const ProtobufCMessage *msg, const char *skip_field);
 
 #endif

@@ -1,5 +1,5 @@
-/* protobuf-c -> JSON by descriptor walk (see edge_pbjson.h). */
-#include "edge_pbjson.h"
+/* protobuf-c -> JSON by descriptor walk (see med/pbjson.h). */
+#include "med/pbjson.h"
 
 #include <math.h>
 #include <openssl/evp.h>
@@ -63,7 +63,7 @@ static void camel(const char *name, size_t len, char *out, size_t cap)
     out[o] = '\0';
 }
 
-void edge_pb_json_name(const ProtobufCFieldDescriptor *f, char *out, size_t cap)
+void med_pb_json_name(const ProtobufCFieldDescriptor *f, char *out, size_t cap)
 {
     size_t len = strlen(f->name);
     if (is_unix_ms(f))
@@ -177,7 +177,7 @@ static json_t *scalar_json(const ProtobufCFieldDescriptor *f, const void *p)
     case PROTOBUF_C_TYPE_BYTES: return bytes_json((const ProtobufCBinaryData *)p);
     case PROTOBUF_C_TYPE_MESSAGE: {
         const ProtobufCMessage *m = *(ProtobufCMessage *const *)p;
-        return m ? edge_pb_to_json(m, NULL) : json_null();
+        return m ? med_pb_to_json(m, NULL) : json_null();
     }
     }
     return json_null();
@@ -291,7 +291,7 @@ static json_t *field_json(const ProtobufCFieldDescriptor *f, const char *base, i
     return NULL;
 }
 
-json_t *edge_pb_to_json(const ProtobufCMessage *msg, const char *skip_field)
+json_t *med_pb_to_json(const ProtobufCMessage *msg, const char *skip_field)
 {
     const ProtobufCMessageDescriptor *d = msg->descriptor;
     const char *base = (const char *)msg;
@@ -303,7 +303,7 @@ json_t *edge_pb_to_json(const ProtobufCMessage *msg, const char *skip_field)
         json_t *v = field_json(f, base, &skip);
         if (skip) continue;
         char name[PBJSON_NAME_MAX];
-        edge_pb_json_name(f, name, sizeof name);
+        med_pb_json_name(f, name, sizeof name);
         if (!v || json_object_set_new(obj, name, v) != 0) {
             json_decref(obj);
             return NULL;

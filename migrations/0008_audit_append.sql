@@ -1,0 +1,7 @@
+-- 0008 G append of stage audits (spec 04 G.2): an audit is appended once
+-- per idempotency key (the producer's Nats-Msg-Id) within the 7 d window.
+-- audit_records is partitioned by created_at, so a unique constraint would
+-- have to include it and could not catch a redelivery a second later; G
+-- checks for the key instead, and this index keeps that check cheap.
+CREATE INDEX IF NOT EXISTS audit_records_idem_idx
+    ON audit_records (tenant_id, idempotency_key, created_at);

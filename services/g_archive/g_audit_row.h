@@ -1,0 +1,34 @@
+/* StageAudit -> one audit_records row (spec 04 G.2 append, the part the
+ * request path needs now): the columns the replay and reconciliation
+ * queries filter on, and the whole audit as JSON in payload. Pure. */
+#ifndef G_AUDIT_ROW_H
+#define G_AUDIT_ROW_H
+
+#include "med/err.h"
+#include "med/headers.h"
+#include "mediation/v1/audit.pb-c.h"
+
+/* Column values; strings point into the StageAudit / headers given to
+ * g_audit_row_build except payload, which is malloc'd (g_audit_row_free). */
+typedef struct g_audit_row {
+    const char *tenant_id;
+    const char *app_id;
+    const char *placement_id;
+    const char *audit_kind;       /* StageAudit.kind */
+    const char *stage;
+    const char *reason_code;      /* primary */
+    const char *outcome;          /* decision_action */
+    const char *trace_key, *request_key, *opportunity_key, *attempt_key;
+    const char *response_reference;
+    const char *idempotency_key;  /* the audit's Nats-Msg-Id (audit_id) */
+    const char *anchor_hash;
+    char *payload;                /* JSON text of the StageAudit */
+} g_audit_row;
+
+/* MED_ERR_INVALID (g_audit_missing_tenant / ..._missing_id) when the row
+ * could not be attributed; the caller dead-letters those. */
+med_rc g_audit_row_build(const Mediation__V1__StageAudit *a, const med_trace_headers *h,
+                         const char *msg_id, g_audit_row *out, med_err *err);
+void g_audit_row_free(g_audit_row *r);
+
+#endif

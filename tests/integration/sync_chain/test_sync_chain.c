@@ -1,0 +1,355 @@
+/* The request path end to end, through the edge: H, the edge and stages
+ * A..E run as processes against nats-server -js, PostgreSQL and Redis
+ * (started by tests/run), with two fake OpenRTB networks as the sources of
+ * the demo config, which is loaded through H's publish as an operator
+ * would. Every case drives POST /v1/opportunities and reads the Delivery,
+ * the fake networks' request counters and the stored rows. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+#include <jansson.h>
+#include <libpq-fe.h>
+#include <nats/nats.h>
+
+#include "harness.h"
+#include "med/ids.h"
+#include "med/names.h"
+#include "med/reason.h"
+
+enum { P_H, P_EDGE, P_A, P_B, P_C, P_D, P_E, P_G, P_COUNT };
+
+static const struct { const char *name, *dir, *exe; } k_services[P_COUNT] = {
+    { "h_config", "h_config", "med-h-config" },
+    { "edge", "edge", "med-edge" },
+    { "a_ingress", "a_ingress", "med-a-ingress" },
+    { "b_normalize", "b_normalize", "med-b-normalize" },
+    { "c_policy", "c_policy", "med-c-policy" },
+    { "d_supply", "d_supply", "med-d-supply" },
+    { "e_delivery", "e_delivery", "med-e-delivery" },
+    { "g_archive", "g_archive", "med-g-archive" },
+};
+
+#define TENANT "t_dev"
+#define FILL_A "fill;price=2.0"
+#define FILL_B "fill;price=1.0"
+
+typedef struct world {
+    th_proc procs[P_COUNT];
+    th_proc net_a, net_b;
+    natsConnection *nc;
+    int edge_port;
+    PGconn *pg;
+} world;
+
+/* ---------------------------------------------------------------- set-up */
+
+static void proc_configure(world *w, int i)
+{
+    th_proc *p = &w->procs[i];
+    th_proc_init_ci(p, k_services[i].name, k_services[i].dir, k_services[i].exe,
+                    i == P_EDGE ? "EDGE_HTTP_PORT" : "ADMIN_HTTP_PORT", "200");
+    th_proc_setenv(p, "JS_MAX_DELIVER", "3");
+    th_proc_setenv(p, "JS_BACKOFF_MS", "100,200,400");
+    th_proc_setenv(p, "JS_ACK_WAIT_MS", "5000");
+    th_proc_setenv(p, "EDGE_REQUEST_TIMEOUT_MS", "3000");
+    th_proc_setenv(p, "EDGE_DEV_TENANT", TENANT);
+    th_proc_setenv(p, "A_DEDUP_WINDOW_SEC", "120");
+    /* CI shares two cores with the whole stack: budgets for the test
+     * machine, not the production defaults. */
+    th_proc_setenv(p, "A_SOFT_BUDGET_MS", "2000");
+    th_proc_setenv(p, "A_HARD_BUDGET_MS", "5000");
+}
+
+static int setup(void **state)
+{
+    world *w = calloc(1, sizeof *w);
+    assert_non_null(w);
+    th_fake_network_start(&w->net_a, "net_a", FILL_A);
+    th_fake_network_start(&w->net_b, "net_b", FILL_B);
+    for (int i = 0; i < P_COUNT; i++) proc_configure(w, i);
+    w->edge_port = w->procs[P_EDGE].admin_port;
+    /* H first: the demo config must be published before the stages start
+     * consuming, and A asks H for it. */
+    th_proc_start_ready(&w->procs[P_H]);
+    assert_int_equal(natsConnection_ConnectTo(&w->nc, th_env("NATS_URL")), NATS_OK);
+    th_demo_config_publish(w->nc, TENANT, w->net_a.admin_port, w->net_b.admin_port);
+    for (int i = P_EDGE; i < P_COUNT; i++) th_proc_start_ready(&w->procs[i]);
+    w->pg = PQconnectdb(th_env("PG_ADMIN_DSN"));
+    assert_int_equal(PQstatus(w->pg), CONNECTION_OK);
+    *state = w;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    world *w = *state;
+    for (int i = 0; i < P_COUNT; i++) th_proc_free(&w->procs[i]);
+    th_proc_free(&w->net_a);
+    th_proc_free(&w->net_b);
+    natsConnection_Destroy(w->nc);
+    PQfinish(w->pg);
+    free(w);
+    return 0;
+}
+
+/* Every case starts from filling networks. */
+static int reset_networks(void **state)
+{
+    world *w = *state;
+    th_fake_network_behave(&w->net_a, FILL_A);
+    th_fake_network_behave(&w->net_b, FILL_B);
+    return 0;
+}
+
+/* --------------------------------------------------------------- helpers */
+
+/* A request body; session makes the computed dedup key unique per case. */
+static char *opportunity_body(const char *session, const char *trigger, const char *extra)
+{
+    char at[32], later[32];
+    int64_t now = med_now_unix_ms();
+    med_format_utc_ms(now - 200, at, sizeof at);
+    med_format_utc_ms(now - 100, later, sizeof later);
+    char *b = NULL;
+    int n = asprintf(&b,
+                     "{\"placementId\":\"plc_feed\",\"sdkVersion\":\"2.1.0\","
+                     "\"appContext\":{\"appId\":\"app_demo\",\"sessionId\":\"%s\","
+                     "\"channelType\":\"app\",\"requestAt\":\"%s\","
+                     "\"deviceIdOrNA\":\"device-secret-0001\"},"
+                     "\"triggerContext\":{\"triggerType\":\"%s\",\"triggerAt\":\"%s\"}%s%s}",
+                     session, at, trigger, later, extra ? "," : "", extra ? extra : "");
+    assert_true(n > 0);
+    return b;
+}
+
+static json_t *post_opportunity(world *w, const char *body, long *status)
+{
+    char url[128];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/v1/opportunities", w->edge_port);
+    const char *hdrs[] = { "Content-Type: application/json", NULL };
+    th_http_resp r;
+    assert_int_equal(th_http("POST", url, hdrs, body, strlen(body), 10000, &r), 0);
+    *status = r.status;
+    json_error_t je;
+    json_t *j = json_loadb(r.body, r.body_len, 0, &je);
+    if (!j) fail_msg("answer %ld is not JSON: %s", r.status, r.body);
+    th_http_free(&r);
+    return j;
+}
+
+static const char *str_at(const json_t *j, const char *key)
+{
+    const char *s = json_string_value(json_object_get(j, key));
+    return s ? s : "";
+}
+
+/* A Delivery answered with HTTP 200; its status must be want. */
+static json_t *delivery(world *w, const char *body, const char *want)
+{
+    long st = 0;
+    json_t *d = post_opportunity(w, body, &st);
+    char *text = json_dumps(d, JSON_COMPACT);
+    if (st != 200) fail_msg("HTTP %ld: %s", st, text);
+    if (strcmp(str_at(d, "status"), want) != 0)
+        fail_msg("status %s, want %s: %s", str_at(d, "status"), want, text);
+    free(text);
+    assert_true(strncmp(str_at(d, "responseReference"), "resp_", 5) == 0 ||
+                strncmp(str_at(d, "responseReference"), "rsp_", 4) == 0);
+    return d;
+}
+
+static long total_network_calls(world *w)
+{
+    return th_fake_network_requests(&w->net_a) + th_fake_network_requests(&w->net_b);
+}
+
+/* One value of the first row of a query (admin connection, RLS bypassed). */
+static char *sql_value(world *w, const char *sql, const char *param)
+{
+    const char *params[1] = { param };
+    PGresult *res = PQexecParams(w->pg, sql, param ? 1 : 0, NULL, params, NULL, NULL, 0);
+    if (PQresultStatus(res) != PGRES_TUPLES_OK) fail_msg("%s: %s", sql, PQerrorMessage(w->pg));
+    char *v = PQntuples(res) > 0 ? strdup(PQgetvalue(res, 0, 0)) : NULL;
+    PQclear(res);
+    return v;
+}
+
+static long sql_count(world *w, const char *sql, const char *param)
+{
+    char *v = sql_value(w, sql, param);
+    long n = v ? atol(v) : -1;
+    free(v);
+    return n;
+}
+
+/* ----------------------------------------------------------------- cases */
+
+static void served_by_the_best_network(void **state)
+{
+    world *w = *state;
+    char *body = opportunity_body("sess_served_01", "answer_end", NULL);
+    long before = total_network_calls(w);
+    json_t *d = delivery(w, body, "served");
+    assert_true(total_network_calls(w) > before);
+    char *text = json_dumps(d, JSON_COMPACT);
+    /* net_a bids the higher price: it wins. */
+    assert_non_null(strstr(text, "src_net_a"));
+    free(text);
+    /* E wrote the decision before answering. */
+    assert_int_equal(sql_count(w, "SELECT count(*) FROM delivery_records WHERE response_reference = $1",
+                               str_at(d, "responseReference")), 1);
+    assert_int_equal(sql_count(w, "SELECT count(*) FROM opportunity_records WHERE opportunity_key = $1",
+                               str_at(d, "opportunityKey")), 1);
+    json_decref(d);
+    free(body);
+}
+
+static void ineligible_trigger_is_no_fill_without_network_call(void **state)
+{
+    world *w = *state;
+    char *body = opportunity_body("sess_nofill_01", "manual_refresh", NULL);
+    long before = total_network_calls(w);
+    json_t *d = delivery(w, body, "no_fill");
+    assert_int_equal(total_network_calls(w), before);
+    json_decref(d);
+    free(body);
+}
+
+static void no_bid_everywhere_is_no_fill_or_house(void **state)
+{
+    world *w = *state;
+    th_fake_network_behave(&w->net_a, "nobid");
+    th_fake_network_behave(&w->net_b, "nobid");
+    char *body = opportunity_body("sess_nobid_01", "answer_end", NULL);
+    long st = 0;
+    json_t *d = post_opportunity(w, body, &st);
+    assert_int_equal(st, 200);
+    /* The demo config has a house ad for native_feed: it is the last
+     * fallback, so no bid from the networks still serves the house ad. */
+    assert_string_equal(str_at(d, "status"), "served");
+    char *text = json_dumps(d, JSON_COMPACT);
+    assert_non_null(strstr(text, "house"));
+    free(text);
+    json_decref(d);
+    free(body);
+}
+
+static void primary_timeout_then_fallback_serves(void **state)
+{
+    world *w = *state;
+    th_fake_network_behave(&w->net_a, "delay;ms=1500;price=2.0");
+    char *body = opportunity_body("sess_timeout_01", "answer_end", NULL);
+    json_t *d = delivery(w, body, "served");
+    char *text = json_dumps(d, JSON_COMPACT);
+    if (!strstr(text, "src_net_b")) fail_msg("fallback did not serve: %s", text);
+    free(text);
+    json_decref(d);
+    free(body);
+}
+
+static void duplicate_within_window_reuses_the_result(void **state)
+{
+    world *w = *state;
+    char *body = opportunity_body("sess_dup_01", "answer_end",
+                                  "\"clientRequestId\":\"cli_req_dup_0001\"");
+    json_t *first = delivery(w, body, "served");
+    long calls = total_network_calls(w);
+    long st = 0;
+    json_t *second = post_opportunity(w, body, &st);
+    assert_int_equal(st, 200);
+    assert_string_equal(str_at(second, "responseReference"), str_at(first, "responseReference"));
+    assert_string_equal(str_at(second, "status"), str_at(first, "status"));
+    assert_int_equal(total_network_calls(w), calls);
+    json_decref(first);
+    json_decref(second);
+    free(body);
+}
+
+static void bad_input_is_a_4xx_naming_the_field(void **state)
+{
+    world *w = *state;
+    long st = 0;
+    json_t *e = post_opportunity(w, "{\"placementId\": ", &st);
+    assert_int_equal(st, 400);
+    json_decref(e);
+
+    char *body = opportunity_body("sess_bad_01", "answer_end", NULL);
+    /* placementId emptied: A's contract reject, relayed by the edge. */
+    char *p = strstr(body, "\"plc_feed\"");
+    assert_non_null(p);
+    memmove(p + 2, p + strlen("\"plc_feed\""), strlen(p + strlen("\"plc_feed\"")) + 1);
+    p[0] = '"';
+    p[1] = '"';
+    e = post_opportunity(w, body, &st);
+    assert_int_equal(st, 400);
+    json_t *err = json_object_get(e, "error");
+    assert_string_equal(str_at(err, "code"), MED_R_A_TRG_MISSING_REQUIRED_FIELD);
+    assert_string_equal(str_at(err, "field"), "placementId");
+    json_decref(e);
+    free(body);
+
+    /* Wrong type. */
+    body = opportunity_body("sess_bad_02", "answer_end", NULL);
+    p = strstr(body, "\"2.1.0\"");
+    assert_non_null(p);
+    memcpy(p, "210    ", 7);
+    e = post_opportunity(w, body, &st);
+    assert_int_equal(st, 400);
+    err = json_object_get(e, "error");
+    assert_string_equal(str_at(err, "field"), "sdkVersion");
+    json_decref(e);
+    free(body);
+}
+
+static void unknown_trigger_is_rejected(void **state)
+{
+    world *w = *state;
+    char *body = opportunity_body("sess_bad_03", "non_existing_trigger", NULL);
+    long st = 0;
+    json_t *e = post_opportunity(w, body, &st);
+    assert_int_equal(st, 400);
+    assert_string_equal(str_at(json_object_get(e, "error"), "code"),
+                        MED_R_A_TRG_INVALID_TRIGGER_TYPE);
+    json_decref(e);
+    free(body);
+}
+
+static void device_id_never_stored_in_clear(void **state)
+{
+    world *w = *state;
+    char *body = opportunity_body("sess_redact_01", "answer_end", NULL);
+    json_t *d = delivery(w, body, "served");
+    /* Audits reach audit_records through G; wait for B's. */
+    const char *opp = str_at(d, "opportunityKey");
+    long n = 0;
+    for (int i = 0; i < 50 && n < 1; i++) {
+        n = sql_count(w, "SELECT count(*) FROM audit_records WHERE opportunity_key = $1 AND stage = 'b'", opp);
+        if (n < 1) th_sleep_ms(100);
+    }
+    assert_true(n >= 1);
+    assert_int_equal(sql_count(w, "SELECT count(*) FROM audit_records WHERE payload::text LIKE '%device-secret-0001%'", NULL), 0);
+    assert_int_equal(sql_count(w, "SELECT count(*) FROM opportunity_records WHERE payload::text LIKE '%device-secret-0001%'", NULL), 0);
+    assert_int_equal(sql_count(w, "SELECT count(*) FROM delivery_records WHERE payload::text LIKE '%device-secret-0001%'", NULL), 0);
+    json_decref(d);
+    free(body);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup(served_by_the_best_network, reset_networks),
+        cmocka_unit_test_setup(ineligible_trigger_is_no_fill_without_network_call, reset_networks),
+        cmocka_unit_test_setup(no_bid_everywhere_is_no_fill_or_house, reset_networks),
+        cmocka_unit_test_setup(primary_timeout_then_fallback_serves, reset_networks),
+        cmocka_unit_test_setup(duplicate_within_window_reuses_the_result, reset_networks),
+        cmocka_unit_test_setup(bad_input_is_a_4xx_naming_the_field, reset_networks),
+        cmocka_unit_test_setup(unknown_trigger_is_rejected, reset_networks),
+        cmocka_unit_test_setup(device_id_never_stored_in_clear, reset_networks),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}

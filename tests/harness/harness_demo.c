@@ -148,7 +148,7 @@ void th_demo_config_publish(natsConnection *nc, const char *tenant, int net_a_po
         const char *values[] = { a, b, at };
         char *body = substitute(raw, names, values, 3);
         Mediation__V1__ConfigPublishReply *r =
-            th_config_publish(nc, tenant, "demo-operator", "admin", "config_admin", body);
+            th_config_publish(nc, tenant, "demo-operator", "config_admin", "admin", body);
         int ok = r->http_status == 200 || r->http_status == 0;
         if (!ok)
             fail_msg("demo config %s: publish answered %d %s", files[i], (int)r->http_status,

@@ -69,6 +69,7 @@ static int setup(void **state)
 {
     world *w = calloc(1, sizeof *w);
     assert_non_null(w);
+    *state = w;
     th_fake_network_start(&w->net_a, "net_a", FILL_A);
     th_fake_network_start(&w->net_b, "net_b", FILL_B);
     for (int i = 0; i < P_COUNT; i++) proc_configure(w, i);
@@ -88,6 +89,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     world *w = *state;
+    if (!w) return 0; /* set-up failed before the world existed */
     for (int i = 0; i < P_COUNT; i++) th_proc_free(&w->procs[i]);
     th_proc_free(&w->net_a);
     th_proc_free(&w->net_b);
@@ -108,8 +110,10 @@ static int reset_networks(void **state)
 
 /* --------------------------------------------------------------- helpers */
 
-/* A request body; session makes the computed dedup key unique per case. */
-static char *opportunity_body(const char *session, const char *trigger, const char *extra)
+/* A request body; session makes the computed dedup key unique per case.
+ * extra: more top-level members; app_extra: more appContext members. */
+static char *opportunity_body_app(const char *session, const char *trigger, const char *extra,
+                                  const char *app_extra)
 {
     char at[32], later[32];
     int64_t now = med_now_unix_ms();
@@ -120,11 +124,17 @@ static char *opportunity_body(const char *session, const char *trigger, const ch
                      "{\"placementId\":\"plc_feed\",\"sdkVersion\":\"2.1.0\","
                      "\"appContext\":{\"appId\":\"app_demo\",\"sessionId\":\"%s\","
                      "\"channelType\":\"app\",\"requestAt\":\"%s\","
-                     "\"deviceIdOrNA\":\"device-secret-0001\"},"
+                     "\"deviceIdOrNA\":\"device-secret-0001\"%s%s},"
                      "\"triggerContext\":{\"triggerType\":\"%s\",\"triggerAt\":\"%s\"}%s%s}",
-                     session, at, trigger, later, extra ? "," : "", extra ? extra : "");
+                     session, at, app_extra ? "," : "", app_extra ? app_extra : "", trigger, later,
+                     extra ? "," : "", extra ? extra : "");
     assert_true(n > 0);
     return b;
+}
+
+static char *opportunity_body(const char *session, const char *trigger, const char *extra)
+{
+    return opportunity_body_app(session, trigger, extra, NULL);
 }
 
 static json_t *post_opportunity(world *w, const char *body, long *status)
@@ -215,6 +225,29 @@ static void ineligible_trigger_is_no_fill_without_network_call(void **state)
     char *body = opportunity_body("sess_nofill_01", "manual_refresh", NULL);
     long before = total_network_calls(w);
     json_t *d = delivery(w, body, "no_fill");
+    assert_int_equal(total_network_calls(w), before);
+    json_decref(d);
+    free(body);
+}
+
+static void policy_block_is_no_fill_without_network_call(void **state)
+{
+    world *w = *state;
+    /* The demo policy hard-blocks IAB25/IAB26 (categoryGate). */
+    char *body = opportunity_body_app("sess_block_01", "answer_end", NULL,
+                                      "\"restrictedCategoryFlags\":[\"IAB25\"]");
+    long before = total_network_calls(w);
+    json_t *d = delivery(w, body, "no_fill");
+    assert_string_equal(str_at(d, "finalReasonCode"), MED_R_E_NF_POLICY_BLOCKED);
+    assert_int_equal(total_network_calls(w), before);
+    json_decref(d);
+    free(body);
+
+    /* Consent denied blocks by the default consent gate. */
+    body = opportunity_body_app("sess_block_02", "answer_end", NULL,
+                                "\"privacy_status\":\"consent_denied\"");
+    d = delivery(w, body, "no_fill");
+    assert_string_equal(str_at(d, "finalReasonCode"), MED_R_E_NF_POLICY_BLOCKED);
     assert_int_equal(total_network_calls(w), before);
     json_decref(d);
     free(body);
@@ -344,6 +377,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup(served_by_the_best_network, reset_networks),
         cmocka_unit_test_setup(ineligible_trigger_is_no_fill_without_network_call, reset_networks),
+        cmocka_unit_test_setup(policy_block_is_no_fill_without_network_call, reset_networks),
         cmocka_unit_test_setup(no_bid_everywhere_is_no_fill_or_house, reset_networks),
         cmocka_unit_test_setup(primary_timeout_then_fallback_serves, reset_networks),
         cmocka_unit_test_setup(duplicate_within_window_reuses_the_result, reset_networks),

@@ -1,49 +1,168 @@
-/* Stage E: the only writer of Delivery. Publishes each Delivery to
- * med.delivery.v1 (for F and G) and, when the request came through the
- * edge, to its reply inbox. Foundation skeleton: every Delivery is no_fill
- * until Module E's rules land. */
+/* Stage E: the only writer of Delivery and delivery_records. Per
+ * ComposeInput: decide (e_compose, pure), persist the Delivery before
+ * publishing (an existing row is re-answered as stored), then publish
+ * med.delivery.v1, reply to the edge inbox, publish med.audit.e.v1. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "e_passthrough.h"
+#include "e_compose.h"
+#include "e_pb.h"
+#include "e_store.h"
+#include "med/log.h"
 #include "med/names.h"
 #include "med/reason.h"
 #include "med/relay.h"
+#include "med/service.h"
+#include "mediation/v1/compose.pb-c.h"
+
+typedef struct e_service {
+    med_pg *pg;
+} e_service;
+
+static const char *tenant_of(const med_relay_in *in, const Mediation__V1__ComposeInput *ci)
+{
+    if (in->headers && in->headers->tenant[0]) return in->headers->tenant;
+    return ci && ci->trace && !e_blank(ci->trace->tenant_id) ? ci->trace->tenant_id : NULL;
+}
+
+static const char *hdr_or_trace(const char *hdr, const char *trace_value)
+{
+    if (hdr && *hdr) return hdr;
+    return trace_value ? trace_value : "";
+}
+
+/* A duplicate request answers with the first request's reference: it must
+ * neither claim that reference nor put a second Delivery on the stream. */
+static int is_duplicate(const e_outcome *o)
+{
+    return strcmp(o->compose_source, E_SOURCE_A_TERMINAL) == 0 && o->upstream_code &&
+           (strcmp(o->upstream_code, MED_R_A_TRG_DUPLICATE_INFLIGHT) == 0 ||
+            strcmp(o->upstream_code, MED_R_A_TRG_DUPLICATE_REUSED_RESULT) == 0);
+}
+
+/* Persists (or loads) and swaps *delivery for the stored one when a row
+ * already exists. Without a tenant nothing can be stored (RLS). */
+static med_rc persist(e_service *svc, const med_relay_in *in, const Mediation__V1__ComposeInput *ci,
+                      const e_outcome *o, e_pb_out *pb, med_err *err)
+{
+    const char *tenant = tenant_of(in, ci);
+    if (!svc->pg || !tenant) {
+        med_log_ctx lc = { .trace_id = o->keys.trace_key, .request_id = o->keys.request_key };
+        MED_LOGW(&lc, "delivery %s not stored: no tenant", o->response_reference);
+        return MED_OK;
+    }
+    uint8_t *stored = NULL;
+    size_t stored_len = 0;
+    med_rc rc;
+    if (is_duplicate(o)) {
+        rc = e_store_load(svc->pg, tenant, o->response_reference, &stored, &stored_len, err);
+        if (rc == MED_ERR_NOT_FOUND) return MED_OK; /* inflight: answer the no_fill unstored */
+    } else {
+        const Mediation__V1__TraceContext *tc = ci ? ci->trace : NULL;
+        e_store_row row = {
+            .tenant_id = tenant,
+            .app_id = hdr_or_trace(in->headers ? in->headers->app : NULL, tc ? tc->app_id : NULL),
+            .placement_id = hdr_or_trace(in->headers ? in->headers->placement : NULL,
+                                         tc ? tc->placement_id : NULL),
+            .anchor_hash = hdr_or_trace(in->headers ? in->headers->anchor_hash : NULL,
+                                        tc ? tc->anchor_hash : NULL),
+            .outcome = o, .delivery = pb->delivery, .delivery_len = pb->delivery_len,
+        };
+        rc = e_store_save_or_load(svc->pg, &row, &stored, &stored_len, err);
+    }
+    if (rc != MED_OK) return rc;
+    if (stored) {
+        free(pb->delivery);
+        pb->delivery = stored;
+        pb->delivery_len = stored_len;
+    }
+    return MED_OK;
+}
+
+static uint8_t *copy_bytes(const uint8_t *b, size_t n)
+{
+    uint8_t *c = malloc(n ? n : 1);
+    if (c && n) memcpy(c, b, n);
+    return c;
+}
+
+static med_rc emit(const med_relay_in *in, const e_outcome *o, e_pb_out *pb, med_relay_out *out,
+                   med_err *err)
+{
+    char msg_id[96];
+    med_rc rc = MED_OK;
+    if (!is_duplicate(o)) {
+        uint8_t *c = copy_bytes(pb->delivery, pb->delivery_len);
+        if (!c) return med_err_set(err, MED_ERR_NOMEM, MED_R_INFRA_NOMEM, NULL, "delivery copy");
+        snprintf(msg_id, sizeof msg_id, "e.delivery:%s", o->response_reference);
+        rc = med_relay_out_add(out, MED_SUBJ_DELIVERY, msg_id, c, pb->delivery_len, 0, err);
+    }
+    if (rc == MED_OK && in->reply_to && *in->reply_to) {
+        uint8_t *c = copy_bytes(pb->delivery, pb->delivery_len);
+        if (!c) return med_err_set(err, MED_ERR_NOMEM, MED_R_INFRA_NOMEM, NULL, "reply copy");
+        rc = med_relay_out_reply(out, in->reply_to, MED_REPLY_KIND_DELIVERY, c, pb->delivery_len, err);
+    }
+    if (rc == MED_OK) {
+        snprintf(msg_id, sizeof msg_id, "e.audit:%s", o->response_reference);
+        rc = med_relay_out_add(out, MED_SUBJ_AUDIT_PREFIX MED_STAGE_E MED_SUBJ_VERSION_SUFFIX, msg_id,
+                               pb->audit, pb->audit_len, 0, err);
+        pb->audit = NULL; /* owned by the relay now, even on failure */
+    }
+    return rc;
+}
 
 static med_rc e_transform(void *ud, const med_relay_in *in, med_relay_out *out, med_err *err)
 {
-    (void)ud;
-    med_hop hop = { .stage = in->stage, .instance = in->instance, .at_unix_ms = in->now_unix_ms };
-    uint8_t *buf = NULL;
-    size_t n = 0;
-    med_rc rc = e_delivery_build_passthrough(in->data, in->len, &hop, &buf, &n, err);
-    if (rc != MED_OK) return rc;
-    uint8_t *copy = NULL;
-    if (in->reply_to && *in->reply_to) {
-        copy = malloc(n ? n : 1);
-        if (!copy) {
-            free(buf);
-            return med_err_set(err, MED_ERR_NOMEM, MED_R_INFRA_NOMEM, NULL, "reply copy");
-        }
-        memcpy(copy, buf, n);
+    e_service *svc = ud;
+    /* undecodable input still gets its error Delivery (E.1), keys from headers */
+    Mediation__V1__ComposeInput *ci = mediation__v1__compose_input__unpack(NULL, in->len, in->data);
+    e_header_keys hk = { in->headers ? in->headers->trace_key : NULL,
+                         in->headers ? in->headers->request_key : NULL,
+                         in->headers ? in->headers->opportunity_key : NULL };
+    e_outcome *o = calloc(1, sizeof *o);
+    med_rc rc = o ? MED_OK : med_err_set(err, MED_ERR_NOMEM, MED_R_INFRA_NOMEM, NULL, "outcome");
+    e_pb_out pb = { 0 };
+    if (rc == MED_OK) {
+        e_compose(ci, &hk, in->now_unix_ms, o);
+        med_hop hop = { .stage = in->stage, .instance = in->instance, .at_unix_ms = in->now_unix_ms };
+        e_pb_ctx ctx = { .trace = ci ? ci->trace : NULL,
+                         .anchor_snapshot = ci ? ci->version_anchor_snapshot : NULL,
+                         .hop = &hop, .tenant_id = tenant_of(in, ci) };
+        rc = e_pb_build(o, &ctx, &pb, err);
     }
-    char msg_id[192];
-    med_relay_msg_id(in, "e.delivery", msg_id, sizeof msg_id);
-    /* Durable copy first: the reply inbox is best effort (the edge may
-     * have given up at its deadline), the stream is the record. */
-    rc = med_relay_out_add(out, MED_SUBJ_DELIVERY, msg_id, buf, n, 0, err);
-    if (copy) {
-        if (rc == MED_OK)
-            rc = med_relay_out_add(out, in->reply_to, NULL, copy, n, 1, err);
-        else
-            free(copy);
-    }
+    if (rc == MED_OK) rc = persist(svc, in, ci, o, &pb, err);
+    if (rc == MED_OK) rc = emit(in, o, &pb, out, err);
+    e_pb_out_free(&pb);
+    free(o);
+    if (ci) mediation__v1__compose_input__free_unpacked(ci, NULL);
     return rc;
 }
 
 int main(void)
 {
-    const med_service_opts opts = { .name = "e_delivery", .stage = MED_STAGE_E, .send_asap = 1,
-                                    .need_config = 1 };
-    return med_stage_main(&opts, MED_STREAM_CHAIN, MED_SUBJ_E_COMPOSE, e_transform, NULL);
+    const med_service_opts opts = { .name = "e_delivery", .stage = MED_STAGE_E, .need_pg = 1,
+                                    .send_asap = 1, .need_config = 1 };
+    med_err err;
+    med_err_clear(&err);
+    med_service *s = NULL;
+    /* med_stage_main without its start-up, so the transform gets the pg */
+    if (med_service_start(&opts, &s, &err) != MED_OK) {
+        fprintf(stderr, "e_delivery: start-up failed: %s %s\n", err.code, err.message);
+        return 1;
+    }
+    e_service svc = { .pg = med_service_pg(s) };
+    if (svc.pg && e_store_prepare(svc.pg, &err) != MED_OK) {
+        fprintf(stderr, "e_delivery: prepare failed: %s %s\n", err.code, err.message);
+        med_service_free(s);
+        return 1;
+    }
+    med_service_set_started(s);
+    med_rc rc = med_relay_run(s, MED_STREAM_CHAIN, MED_SUBJ_E_COMPOSE, e_transform, &svc, &err);
+    if (rc != MED_OK) {
+        med_log_ctx lc = { .error_code = err.code };
+        MED_LOGE(&lc, "consumer stopped: %s", err.message);
+    }
+    med_service_free(s);
+    return rc == MED_OK ? 0 : 1;
 }

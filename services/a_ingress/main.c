@@ -1,23 +1,14 @@
-/* Stage A: SDK ingress. Foundation skeleton: decodes each message, stamps
- * this stage into the trace, and re-emits it downstream. The stage's rules
- * (spec 01..04) replace the pass-through transform. */
+/* Stage A: SDK ingress (spec 01 part A). Rules in a_*.c (pure); the
+ * transform and its I/O in a_service.c / a_store.c. */
+#include "a_service.h"
 #include "med/names.h"
-#include "med/relay.h"
-#include "mediation/v1/opportunity.pb-c.h"
-
-static const med_passthrough_spec passthrough = {
-    .in_desc = &mediation__v1__opportunity_request__descriptor,
-    .out_desc = &mediation__v1__opportunity_seed__descriptor,
-    .out_subject = MED_SUBJ_B_SEED,
-    .msg_id_prefix = "a.seed",
-};
 
 int main(void)
 {
+    static a_service svc;
     const med_service_opts opts = {
         .name = "a_ingress", .stage = MED_STAGE_A, .send_asap = 1,
-        .need_config = 1, /* decide on the current config snapshot */
+        .need_pg = 1, .need_redis = 1, .need_config = 1,
     };
-    return med_stage_main(&opts, MED_STREAM_CHAIN, MED_SUBJ_A_REQUEST, med_relay_passthrough,
-                          (void *)&passthrough);
+    return med_stage_main(&opts, MED_STREAM_CHAIN, MED_SUBJ_A_REQUEST, a_service_transform, &svc);
 }

@@ -1,0 +1,54 @@
+#include "a_arena.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void *a_arena_adopt(a_arena *a, void *p)
+{
+    if (!p) {
+        a->failed = 1;
+        return NULL;
+    }
+    if (a->n == a->cap) {
+        size_t cap = a->cap ? a->cap * 2 : 32;
+        void **np = realloc(a->ptrs, cap * sizeof *np);
+        if (!np) {
+            free(p);
+            a->failed = 1;
+            return NULL;
+        }
+        a->ptrs = np;
+        a->cap = cap;
+    }
+    a->ptrs[a->n++] = p;
+    return p;
+}
+
+void *a_arena_alloc(a_arena *a, size_t size)
+{
+    return a_arena_adopt(a, calloc(1, size ? size : 1));
+}
+
+char *a_arena_strdup(a_arena *a, const char *s)
+{
+    return s ? a_arena_adopt(a, strdup(s)) : NULL;
+}
+
+char *a_arena_printf(a_arena *a, const char *fmt, ...)
+{
+    va_list ap;
+    char *s = NULL;
+    va_start(ap, fmt);
+    int n = vasprintf(&s, fmt, ap);
+    va_end(ap);
+    return n < 0 ? a_arena_adopt(a, NULL) : a_arena_adopt(a, s);
+}
+
+void a_arena_free(a_arena *a)
+{
+    for (size_t i = 0; i < a->n; i++) free(a->ptrs[i]);
+    free(a->ptrs);
+    memset(a, 0, sizeof *a);
+}

@@ -1,0 +1,383 @@
+/* Stage A's relay transform: one OpportunityRequest -> its decision
+ * (a_decide, pure) around the two lookups it needs (resolved config from
+ * H, dedup record from Redis), the opportunity row, and the outputs:
+ * a reject reply to the inbox, a terminal ComposeInput for E, or the
+ * opportunity_created event + the seed for B. A StageAudit always. */
+#include "a_service.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "a_out.h"
+#include "a_seed.h"
+#include "a_store.h"
+#include "a_types.h"
+#include "med/ids.h"
+#include "med/log.h"
+#include "med/names.h"
+#include "med/pbjson.h"
+#include "med/pbtrace.h"
+#include "med/reason.h"
+
+/* Per-message working state; everything the outputs point into. */
+typedef struct a_work {
+    const med_relay_in *in;
+    a_service *svc;
+    Mediation__V1__OpportunityRequest *req_pb;
+    const med_rconfig_entry *cfg;
+    med_rconfig_status cfg_status;
+    a_request req;
+    a_decision d;
+    a_arena arena;
+    Mediation__V1__TraceContext tc;
+    Mediation__V1__StageHop hop;
+    Mediation__V1__StageHop **hops;
+    char dedup_redis_key[512];
+    h_anchor_snapshot anchors;
+    Mediation__V1__VersionAnchorSnapshot *anchors_pb;
+} a_work;
+
+static const char *or_empty(const char *s) { return s ? s : ""; }
+
+/* ---- config ---- */
+
+/* The config key needs the body's placement, app and versions before A.1
+ * step 4: read them loosely here; a_decide_front validates properly. */
+static void fetch_config(a_work *w)
+{
+    json_error_t je;
+    const char *body = or_empty(w->req_pb->body_json);
+    json_t *root = json_loads(body, 0, &je);
+    const char *plc = json_string_value(json_object_get(root, "placementId"));
+    const char *app = json_string_value(json_object_get(json_object_get(root, "appContext"),
+                                                        "appId"));
+    w->cfg_status = MED_RCFG_FRESH;
+    if (plc && *plc && app && *app && w->svc->rconfig) {
+        med_rconfig_key k = {
+            .tenant_id = w->svc->tenant,
+            .app_id = app,
+            .placement_id = plc,
+            .environment = w->req_pb->environment,
+            .schema_version = json_string_value(json_object_get(root, "schemaVersion")),
+            .sdk_version = json_string_value(json_object_get(root, "sdkVersion")),
+        };
+        med_err e;
+        if (med_rconfig_get(w->svc->rconfig, &k, NULL, &w->cfg, &w->cfg_status, &e) != MED_OK)
+            w->cfg_status = MED_RCFG_NONE_UNAVAILABLE;
+    }
+    json_decref(root);
+}
+
+/* ---- trace context of every output ---- */
+
+static med_rc build_trace(a_work *w, med_err *err)
+{
+    med_hop hop = { .stage = w->in->stage, .instance = w->in->instance,
+                    .at_unix_ms = w->in->now_unix_ms };
+    med_rc rc = med_pb_trace_with_hop(w->req_pb->trace, &hop, &w->tc, &w->hop, &w->hops, err);
+    if (rc != MED_OK) return rc;
+    w->tc.tenant_id = (char *)w->svc->tenant;
+    w->tc.app_id = (char *)or_empty(w->req.app_id ? w->req.app_id : w->req_pb->app_id);
+    w->tc.placement_id = (char *)or_empty(w->req.placement_id);
+    if (w->d.has_keys) {
+        w->tc.trace_key = w->d.keys.trace_key;
+        w->tc.request_key = w->d.keys.request_key;
+        w->tc.opportunity_key = w->d.keys.opportunity_key;
+        w->tc.attempt_key = w->d.keys.attempt_key;
+    }
+    if (w->anchors_pb) w->tc.anchor_hash = w->anchors_pb->anchor_hash;
+    return MED_OK;
+}
+
+static med_rc add_keyed(a_work *w, med_relay_out *out, const char *subject, const char *msg_id,
+                        const ProtobufCMessage *m, med_err *err)
+{
+    uint8_t *buf = NULL;
+    size_t n = 0;
+    med_rc rc = med_pb_pack(m, &buf, &n, err);
+    if (rc == MED_OK) rc = med_relay_out_add(out, subject, msg_id, buf, n, 0, err);
+    if (rc != MED_OK || !w->d.has_keys) return rc;
+    rc = med_relay_out_header(out, MED_HDR_TRACE_KEY, w->d.keys.trace_key, err);
+    if (rc == MED_OK) rc = med_relay_out_header(out, MED_HDR_REQUEST_KEY, w->d.keys.request_key, err);
+    if (rc == MED_OK)
+        rc = med_relay_out_header(out, MED_HDR_OPPORTUNITY_KEY, w->d.keys.opportunity_key, err);
+    if (rc == MED_OK && w->req.placement_id)
+        rc = med_relay_out_header(out, MED_HDR_PLACEMENT, w->req.placement_id, err);
+    if (rc == MED_OK && w->req.app_id) rc = med_relay_out_header(out, MED_HDR_APP, w->req.app_id, err);
+    if (rc == MED_OK && w->anchors_pb)
+        rc = med_relay_out_header(out, MED_HDR_ANCHOR_HASH, w->anchors_pb->anchor_hash, err);
+    return rc;
+}
+
+static a_seed_ctx seed_ctx(a_work *w)
+{
+    return (a_seed_ctx){ .d = &w->d, .req = &w->req, .cfg = w->cfg, .trace = &w->tc,
+                         .received_at_ms = w->req_pb->received_at_unix_ms,
+                         .now_ms = w->in->now_unix_ms, .tenant_id = w->svc->tenant };
+}
+
+static med_rc add_audit(a_work *w, med_relay_out *out, med_err *err)
+{
+    a_seed_ctx c = seed_ctx(w);
+    char id[256];
+    snprintf(id, sizeof id, "a.audit:%s",
+             w->d.has_keys ? w->d.keys.request_key : or_empty(w->in->headers->request_key));
+    Mediation__V1__StageAudit *s = a_audit_build(&w->arena, &c, "decision", id, NULL, w->anchors_pb);
+    if (!s) return med_err_set(err, MED_ERR_NOMEM, MED_R_INFRA_NOMEM, NULL, "A audit");
+    return add_keyed(w, out, MED_SUBJ_AUDIT_PREFIX MED_STAGE_A MED_SUBJ_VERSION_SUFFIX, id,
+                     &s->base, err);
+}
+
+/* ---- dedup record ---- */
+
+static int64_t record_ttl_ms(const a_service *s) { return (int64_t)s->dedup_window_sec * 2000; }
+
+static void record_put(a_work *w, const char *state, int create_only, int *won)
+{
+    a_dedup_record rec;
+    a_decision_record(&w->d, &w->req, w->in->now_unix_ms,
+                      w->in->info ? w->in->info->stream_seq : 0, state, &rec);
+    med_err e;
+    if (a_store_dedup_put(w->svc->redis, w->dedup_redis_key, &rec, record_ttl_ms(w->svc),
+                          create_only, won, &e) != MED_OK)
+        w->d.dedup_degraded = 1;
+}
+
+/* Looks the record up and runs A.1 steps 6-8 on it. A lost SET NX race
+ * (another replica created the record meanwhile) re-reads once. */
+static void decide_with_dedup(a_work *w, const a_decide_in *di)
+{
+    a_store_dedup_key(w->svc->app_env, w->svc->tenant, w->d.dkey.dedup_key, w->dedup_redis_key,
+                      sizeof w->dedup_redis_key);
+    for (int round = 0; round < 2; round++) {
+        a_dedup_record rec;
+        int found = 0, down = 0;
+        med_err e;
+        if (a_store_dedup_get(w->svc->redis, w->dedup_redis_key, &rec, &found, &e) != MED_OK)
+            down = 1;
+        a_decide_back(di, &w->req, found ? &rec : NULL, down, &w->d);
+        if (w->d.kind != A_KIND_CREATE || down) return;
+        int fresh = !found || w->d.dedup.state == A_DEDUP_NEW;
+        if (w->d.dedup.state == A_DEDUP_RESUME) return;
+        int won = 1;
+        record_put(w, A_DEDUP_INFLIGHT, fresh && !found, &won);
+        if (won) return;
+    }
+}
+
+/* ---- outputs per kind ---- */
+
+static med_rc emit_reject(a_work *w, med_relay_out *out, med_err *err)
+{
+    if (w->d.has_dkey && w->dedup_redis_key[0]) {
+        med_err e;
+        a_store_dedup_delete(w->svc->redis, w->dedup_redis_key, &e);
+    }
+    med_rc rc = add_audit(w, out, err);
+    if (rc != MED_OK || !w->in->reply_to) return rc;
+    Mediation__V1__OpportunityRejectReply *r =
+        a_out_reject_reply(&w->arena, &w->d, &w->tc, w->in->now_unix_ms);
+    uint8_t *buf = NULL;
+    size_t n = 0;
+    if (!r) return med_err_set(err, MED_ERR_NOMEM, MED_R_INFRA_NOMEM, NULL, "reject reply");
+    rc = med_pb_pack(&r->base, &buf, &n, err);
+    if (rc != MED_OK) return rc;
+    return med_relay_out_reply(out, w->in->reply_to, MED_REPLY_KIND_REJECT, buf, n, err);
+}
+
+static med_rc emit_terminal(a_work *w, med_relay_out *out, med_err *err)
+{
+    int duplicate = w->d.has_dedup && (w->d.dedup.state == A_DEDUP_INFLIGHT_DUPLICATE ||
+                                       w->d.dedup.state == A_DEDUP_REUSED_RESULT);
+    if (!duplicate && w->dedup_redis_key[0]) {
+        /* A reject frees the key for a corrected retry; a no_op/block is a
+         * result a repeat within the window reuses. */
+        if (strcmp(w->d.trigger_action, A_ACT_REJECT) == 0) {
+            med_err e;
+            a_store_dedup_delete(w->svc->redis, w->dedup_redis_key, &e);
+        } else {
+            record_put(w, A_DEDUP_COMPLETED, 0, NULL);
+        }
+    }
+    Mediation__V1__ComposeInput *c = a_out_terminal_compose(
+        &w->arena, &w->d, w->req.trigger_contract_version, &w->tc, w->in->now_unix_ms);
+    if (!c) return med_err_set(err, MED_ERR_NOMEM, MED_R_INFRA_NOMEM, NULL, "terminal");
+    c->version_anchor_snapshot = w->anchors_pb;
+    char id[256];
+    /* A duplicate's terminal must not collide with the first request's own
+     * messages: its id carries this message's stream sequence. */
+    if (duplicate)
+        snprintf(id, sizeof id, "a.compose:%s:dup-%llu", w->d.keys.request_key,
+                 (unsigned long long)(w->in->info ? w->in->info->stream_seq : 0));
+    else
+        snprintf(id, sizeof id, "a.compose:%s",
+                 w->d.has_keys ? w->d.keys.request_key : or_empty(w->in->headers->request_key));
+    med_rc rc = add_keyed(w, out, MED_SUBJ_E_COMPOSE, id, &c->base, err);
+    if (rc == MED_OK && !duplicate) rc = add_audit(w, out, err);
+    return rc;
+}
+
+static char *create_payload(Mediation__V1__OpportunitySeed *seed)
+{
+    /* The seed minus the raw app slot: the row keeps decisions and keys,
+     * never the SDK's raw identifiers (B redacts; A must not store them). */
+    Mediation__V1__SourceInputBundleLite *b =
+        seed->b_ingress_packet_lite ? seed->b_ingress_packet_lite->source_input_bundle_lite : NULL;
+    Mediation__V1__SourceSlotLite *app = b ? b->app_explicit : NULL;
+    if (b) b->app_explicit = NULL;
+    json_t *j = med_pb_to_json(&seed->base, "trace");
+    if (b) b->app_explicit = app;
+    char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
+    json_decref(j);
+    return text;
+}
+
+static med_rc store_opportunity(a_work *w, Mediation__V1__OpportunitySeed *seed, const char *ev_key,
+                                const char *ev_idem, int *created, med_err *err)
+{
+    *created = 1;
+    if (!w->svc->pg) return MED_OK;
+    char *payload = create_payload(seed);
+    a_store_opportunity o = {
+        .tenant_id = w->svc->tenant, .app_id = w->req.app_id,
+        .placement_id = w->req.placement_id, .opportunity_key = w->d.keys.opportunity_key,
+        .request_key = w->d.keys.request_key, .trace_key = w->d.keys.trace_key,
+        .attempt_key = w->d.keys.attempt_key, .contract_version = A_VER_CREATE_OPPORTUNITY,
+        .dedup_key = w->d.dkey.dedup_key, .reason_code = w->d.reason_code,
+        .resolved_config_ref = w->cfg ? med_rconfig_resolve_id(w->cfg) : NULL,
+        .anchor_hash = w->anchors_pb ? w->anchors_pb->anchor_hash : NULL,
+        .event_key = ev_key, .event_idempotency_key = ev_idem, .event_status = "accepted",
+        .payload_json = payload,
+    };
+    med_rc rc = a_store_opportunity_insert(w->svc->pg, &o, created, err);
+    free(payload);
+    return rc;
+}
+
+static med_rc emit_create(a_work *w, med_relay_out *out, med_err *err)
+{
+    a_seed_ctx c = seed_ctx(w);
+    Mediation__V1__OpportunitySeed *seed = a_seed_build(&w->arena, &c, w->anchors_pb);
+    if (!seed) return med_err_set(err, MED_ERR_NOMEM, MED_R_INFRA_NOMEM, NULL, "seed");
+    char ev_idem[65], ev_key[64];
+    uint8_t rnd[10];
+    a_event_idempotency_key(w->d.keys.request_key, w->d.keys.opportunity_key,
+                            w->d.keys.attempt_key, A_VER_OPPORTUNITY_EVENT, ev_idem);
+    med_random_bytes(rnd, sizeof rnd);
+    a_event_key_from(w->in->now_unix_ms, rnd, ev_key, sizeof ev_key);
+    int created = 1;
+    med_rc rc = store_opportunity(w, seed, ev_key, ev_idem, &created, err);
+    if (rc != MED_OK) return rc;
+    /* duplicate_noop (A.8): the row exists, so the event went out with it;
+     * the seed goes again with the same Nats-Msg-Id, which the stream
+     * drops if it already holds it (case 10). */
+    if (created) {
+        Mediation__V1__OpportunityCreatedEventLite *ev = a_event_build(&w->arena, &c, ev_key, ev_idem);
+        Mediation__V1__StageAudit *ea =
+            ev ? a_audit_build(&w->arena, &c, A_EVENT_TYPE_CREATED, ev_idem, ev, w->anchors_pb)
+               : NULL;
+        if (!ea) return med_err_set(err, MED_ERR_NOMEM, MED_R_INFRA_NOMEM, NULL, "event");
+        rc = add_keyed(w, out, MED_SUBJ_AUDIT_PREFIX MED_STAGE_A MED_SUBJ_VERSION_SUFFIX, ev_idem,
+                       &ea->base, err);
+    }
+    char id[256];
+    snprintf(id, sizeof id, "a.seed:%s", w->d.keys.opportunity_key);
+    if (rc == MED_OK) rc = add_keyed(w, out, MED_SUBJ_B_SEED, id, &seed->base, err);
+    if (rc == MED_OK) rc = add_audit(w, out, err);
+    if (rc == MED_OK && w->dedup_redis_key[0]) record_put(w, A_DEDUP_COMPLETED, 0, NULL);
+    return rc;
+}
+
+/* ---- the transform ---- */
+
+void a_service_bind_tenant(a_service *s, const char *tenant)
+{
+    snprintf(s->tenant, sizeof s->tenant, "%s", tenant ? tenant : "");
+}
+
+static void bind_service(a_service *s, med_service *svc)
+{
+    if (s->bound || !svc) return;
+    const med_config *cfg = med_service_config(svc);
+    s->pg = med_service_pg(svc);
+    s->redis = med_service_redis(svc);
+    s->rconfig = med_service_rconfig(svc);
+    s->app_env = med_config_env_name(med_config_env(cfg));
+    s->dedup_window_sec = (int)med_config_int(cfg, "A_DEDUP_WINDOW_SEC");
+    s->soft_budget_ms = med_config_int(cfg, "A_SOFT_BUDGET_MS");
+    s->hard_budget_ms = med_config_int(cfg, "A_HARD_BUDGET_MS");
+    med_err e;
+    if (s->pg && a_store_prepare(s->pg, &e) != MED_OK) {
+        med_log_ctx lc = { .error_code = e.code };
+        MED_LOGW(&lc, "opportunity statement not prepared: %s", e.message);
+    }
+    s->bound = 1;
+}
+
+static void work_free(a_work *w)
+{
+    a_arena_free(&w->arena);
+    free(w->hops);
+    a_request_free(&w->req);
+    med_rconfig_release(w->cfg);
+    if (w->req_pb) mediation__v1__opportunity_request__free_unpacked(w->req_pb, NULL);
+}
+
+static med_rc decide(a_work *w, med_err *err)
+{
+    const med_relay_in *in = w->in;
+    a_decide_in di = {
+        .med_app = w->req_pb->app_id && *w->req_pb->app_id ? w->req_pb->app_id : in->headers->app,
+        .received_at_ms = w->req_pb->received_at_unix_ms ? w->req_pb->received_at_unix_ms
+                                                         : in->now_unix_ms,
+        .now_ms = in->now_unix_ms,
+        .config_status = w->cfg_status,
+        .placement_doc = w->cfg ? med_rconfig_doc(w->cfg, "placement") : NULL,
+        .dedup_window_sec = w->svc->dedup_window_sec,
+        .soft_budget_ms = w->svc->soft_budget_ms,
+        .hard_budget_ms = w->svc->hard_budget_ms,
+        .stream_seq = in->info ? in->info->stream_seq : 0,
+    };
+    if (a_decide_front(&di, or_empty(w->req_pb->body_json), strlen(or_empty(w->req_pb->body_json)),
+                       &w->req, &w->d))
+        decide_with_dedup(w, &di);
+    if (w->d.kind == A_KIND_CREATE && w->d.dedup_degraded && !w->svc->pg)
+        a_decision_internal_unavailable(&w->d, "redis and postgresql unavailable");
+    if (w->d.kind == A_KIND_CREATE) {
+        a_seed_ctx c = seed_ctx(w);
+        med_rc rc = a_anchor_ingress(&c, &w->anchors, err);
+        if (rc != MED_OK) return rc;
+        w->anchors_pb = a_anchor_pb(&w->arena, &w->anchors);
+    }
+    return MED_OK;
+}
+
+med_rc a_service_transform(void *ud, const med_relay_in *in, med_relay_out *out, med_err *err)
+{
+    a_work w;
+    memset(&w, 0, sizeof w);
+    w.in = in;
+    w.svc = ud;
+    bind_service(w.svc, in->svc);
+    w.req_pb = mediation__v1__opportunity_request__unpack(NULL, in->len, in->data);
+    if (!w.req_pb)
+        return med_err_set(err, MED_ERR_INVALID, MED_R_INFRA_DECODE_FAILED, NULL,
+                           "payload is not a valid OpportunityRequest");
+    a_service_bind_tenant(w.svc, w.req_pb->tenant_id && *w.req_pb->tenant_id
+                                     ? w.req_pb->tenant_id : in->headers->tenant);
+    fetch_config(&w);
+    med_rc rc = decide(&w, err);
+    if (rc == MED_OK) rc = build_trace(&w, err);
+    if (rc == MED_OK) {
+        switch (w.d.kind) {
+        case A_KIND_REJECT_REPLY: rc = emit_reject(&w, out, err); break;
+        case A_KIND_TERMINAL: rc = emit_terminal(&w, out, err); break;
+        case A_KIND_CREATE: rc = emit_create(&w, out, err); break;
+        }
+    }
+    if (rc == MED_OK && w.arena.failed)
+        rc = med_err_set(err, MED_ERR_NOMEM, MED_R_INFRA_NOMEM, NULL, "A outputs");
+    work_free(&w);
+    return rc;
+}

@@ -1,0 +1,42 @@
+/* A's I/O: the dedup record in Redis (A.4) and the opportunity row in
+ * PostgreSQL (A.8). Redis is the fast path; the opportunity_records
+ * unique claim is the backstop when Redis is down or was flushed. */
+#ifndef A_STORE_H
+#define A_STORE_H
+
+#include <stdint.h>
+#include "a_dedup.h"
+#include "med/pg.h"
+#include "med/redis.h"
+
+/* med:<env>:a:dedup:<tenant>:<dedupKey> */
+void a_store_dedup_key(const char *app_env, const char *tenant, const char *dedup_key, char *out,
+                       size_t cap);
+
+/* *found = 0 when absent. MED_ERR_UNAVAILABLE (or another rc) when Redis
+ * could not answer: the caller continues degraded. */
+med_rc a_store_dedup_get(med_redis *r, const char *key, a_dedup_record *rec, int *found,
+                         med_err *err);
+/* create_only: SET NX (a new record; *won = 0 when another request got
+ * there first), else SET (expired retry, completion). TTL = ttl_ms. */
+med_rc a_store_dedup_put(med_redis *r, const char *key, const a_dedup_record *rec,
+                         int64_t ttl_ms, int create_only, int *won, med_err *err);
+med_rc a_store_dedup_delete(med_redis *r, const char *key, med_err *err);
+
+typedef struct a_store_opportunity {
+    const char *tenant_id, *app_id, *placement_id;
+    const char *opportunity_key, *request_key, *trace_key, *attempt_key;
+    const char *contract_version, *dedup_key, *reason_code;
+    const char *resolved_config_ref, *anchor_hash;
+    const char *event_key, *event_idempotency_key, *event_status;
+    const char *payload_json;     /* createOpportunity input, redacted of raw ids */
+} a_store_opportunity;
+
+/* Registers the statement (once per connection handle). */
+med_rc a_store_prepare(med_pg *pg, med_err *err);
+/* *created = 0 when the key was already stored (duplicate_noop: the row is
+ * left untouched). */
+med_rc a_store_opportunity_insert(med_pg *pg, const a_store_opportunity *o, int *created,
+                                  med_err *err);
+
+#endif

@@ -1,0 +1,213 @@
+/* A.4 / A.5 acceptance cases 2, 7, 8, 9, 10 (spec 01 A.11). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "a_fixture.h"
+#include "a_types.h"
+#include "med/reason.h"
+
+static const char *F_HASH = "ac83c67c895671528d29ee9173b812402b989084f1ff1c644f0f8f2a61a15edd";
+
+typedef struct run {
+    a_request req;
+    a_decision d;
+    json_t *placement;
+} run;
+
+static void decide(run *r, json_t *body, const a_dedup_record *rec, int64_t received,
+                   uint64_t seq)
+{
+    memset(r, 0, sizeof *r);
+    r->placement = fixture_placement(1);
+    a_decide_in in = fixture_in(r->placement);
+    in.received_at_ms = received;
+    in.now_ms = received + 2;
+    in.stream_seq = seq;
+    assert_int_equal(fixture_decide(&in, body, rec, 0, &r->req, &r->d), 1);
+}
+
+static void run_free(run *r)
+{
+    a_request_free(&r->req);
+    json_decref(r->placement);
+}
+
+/* The record the first request leaves: inflight, or completed with its result. */
+static void first_record(run *first, const char *state, a_dedup_record *rec)
+{
+    a_decision_record(&first->d, &first->req, F_RECEIVED_MS, 7, state, rec);
+}
+
+static void case02_computed_dedup_key(void **state)
+{
+    (void)state;
+    a_dedup_key k;
+    a_dedup_compute(F_APP, "sess_001", F_PLACEMENT, "answer_end", 1771696801000LL, NULL, &k);
+    assert_string_equal(k.computed_dedup_key, F_HASH);
+    assert_string_equal(k.source, A_DEDUP_SRC_COMPUTED);
+    assert_memory_equal(k.dedup_key, "fp:", 3);
+    assert_string_equal(k.dedup_key + 3, F_HASH);
+
+    run r;
+    json_t *b = fixture_body();
+    set_tc(b, "triggerAt", "2026-02-21T18:00:01Z");
+    decide(&r, b, NULL, F_RECEIVED_MS, 7);
+    assert_string_equal(r.d.dkey.computed_dedup_key, F_HASH);
+    run_free(&r);
+}
+
+static json_t *with_client_id(const char *cid)
+{
+    json_t *b = fixture_body();
+    json_object_set_new(b, "clientRequestId", json_string(cid));
+    return b;
+}
+
+static void case07_inflight_duplicate_reuses_keys(void **state)
+{
+    (void)state;
+    run first, second;
+    decide(&first, with_client_id("cli_req_0001"), NULL, F_RECEIVED_MS, 7);
+    assert_string_equal(first.d.dkey.dedup_key, "cli:" F_APP ":cli_req_0001");
+    assert_string_equal(first.d.dkey.source, A_DEDUP_SRC_CLIENT);
+    assert_string_equal(first.d.keys.generated_client_id, "");
+    a_dedup_record rec;
+    first_record(&first, A_DEDUP_INFLIGHT, &rec);
+    decide(&second, with_client_id("cli_req_0001"), &rec, F_RECEIVED_MS + 20, 8);
+    assert_int_equal(second.d.dedup.state, A_DEDUP_INFLIGHT_DUPLICATE);
+    assert_int_equal(second.d.kind, A_KIND_TERMINAL);
+    assert_string_equal(second.d.trigger_action, A_ACT_NO_OP);
+    assert_string_equal(second.d.reason_code, MED_R_A_TRG_DUPLICATE_INFLIGHT);
+    assert_string_equal(second.d.decision_outcome, A_OUT_INELIGIBLE);
+    assert_string_equal(second.d.keys.request_key, first.d.keys.request_key);
+    assert_string_equal(second.d.keys.opportunity_key, first.d.keys.opportunity_key);
+    assert_string_equal(second.d.keys.attempt_key, first.d.keys.attempt_key);
+    assert_string_equal(second.d.keys.trace_key, first.d.keys.trace_key);
+    run_free(&first);
+    run_free(&second);
+}
+
+static void case08_reused_then_expired_retry(void **state)
+{
+    (void)state;
+    run first, again, late;
+    decide(&first, fixture_body(), NULL, F_RECEIVED_MS, 7);
+    first.d.reason_code = MED_R_A_TRG_MAP_ANSWER_END_ELIGIBLE;
+    a_dedup_record rec;
+    first_record(&first, A_DEDUP_COMPLETED, &rec);
+    assert_string_equal(rec.opportunity_ref, first.d.keys.opportunity_key);
+
+    /* +60 s: requestAt stays within 300 s of receivedAt */
+    decide(&again, fixture_body(), &rec, F_RECEIVED_MS + 60000, 9);
+    assert_int_equal(again.d.dedup.state, A_DEDUP_REUSED_RESULT);
+    assert_string_equal(again.d.reason_code, MED_R_A_TRG_DUPLICATE_REUSED_RESULT);
+    assert_string_equal(again.d.keys.request_key, first.d.keys.request_key);
+    assert_string_equal(again.d.first.opportunity_ref, first.d.keys.opportunity_key);
+    assert_string_equal(again.d.decision_outcome, A_OUT_ELIGIBLE);
+
+    decide(&late, fixture_body(), &rec, F_RECEIVED_MS + 121000, 10);
+    assert_int_equal(late.d.dedup.state, A_DEDUP_EXPIRED_RETRY);
+    assert_string_equal(a_dedup_state_name(late.d.dedup.state), "expired_retry");
+    assert_int_equal(late.d.dedup.generation, 1);
+    assert_int_equal(late.d.kind, A_KIND_CREATE);
+    assert_string_not_equal(late.d.keys.request_key, first.d.keys.request_key);
+    assert_string_not_equal(late.d.keys.attempt_key, first.d.keys.attempt_key);
+    assert_string_not_equal(late.d.keys.opportunity_key, first.d.keys.opportunity_key);
+    assert_string_equal(late.d.keys.trace_key, first.d.keys.trace_key);
+    run_free(&first);
+    run_free(&again);
+    run_free(&late);
+}
+
+static void case09_generated_client_id_is_an_alias(void **state)
+{
+    (void)state;
+    run first, retry;
+    decide(&first, fixture_body(), NULL, F_RECEIVED_MS, 7);
+    char alias[A_DEDUP_KEY_MAX];
+    a_dedup_alias_key(F_APP, first.d.keys.generated_client_id, alias, sizeof alias);
+    a_dedup_record rec;
+    first.d.reason_code = MED_R_A_TRG_MAP_ANSWER_END_ELIGIBLE;
+    first_record(&first, A_DEDUP_COMPLETED, &rec);
+    decide(&retry, with_client_id(first.d.keys.generated_client_id), &rec, F_RECEIVED_MS + 5000,
+           11);
+    /* The retry looks up exactly the alias key the first request stored. */
+    assert_string_equal(retry.d.dkey.dedup_key, alias);
+    assert_int_equal(retry.d.dedup.state, A_DEDUP_REUSED_RESULT);
+    assert_string_equal(retry.d.keys.request_key, first.d.keys.request_key);
+    run_free(&first);
+    run_free(&retry);
+}
+
+static void case10_owner_redelivery_resumes(void **state)
+{
+    (void)state;
+    run first, redelivered;
+    decide(&first, fixture_body(), NULL, F_RECEIVED_MS, 7);
+    a_dedup_record rec;
+    first_record(&first, A_DEDUP_INFLIGHT, &rec);
+    decide(&redelivered, fixture_body(), &rec, F_RECEIVED_MS, 7);
+    assert_int_equal(redelivered.d.dedup.state, A_DEDUP_RESUME);
+    assert_int_equal(redelivered.d.kind, A_KIND_CREATE);
+    assert_string_equal(redelivered.d.keys.opportunity_key, first.d.keys.opportunity_key);
+    run_free(&redelivered);
+    /* also once it completed: the owner republishes under the same ids */
+    first.d.reason_code = MED_R_A_TRG_MAP_ANSWER_END_ELIGIBLE;
+    first_record(&first, A_DEDUP_COMPLETED, &rec);
+    decide(&redelivered, fixture_body(), &rec, F_RECEIVED_MS, 7);
+    assert_int_equal(redelivered.d.dedup.state, A_DEDUP_RESUME);
+    assert_string_equal(redelivered.d.keys.request_key, first.d.keys.request_key);
+    run_free(&first);
+    run_free(&redelivered);
+}
+
+static void redis_down_degrades(void **state)
+{
+    (void)state;
+    run r;
+    memset(&r, 0, sizeof r);
+    r.placement = fixture_placement(1);
+    a_decide_in in = fixture_in(r.placement);
+    assert_int_equal(fixture_decide(&in, fixture_body(), NULL, 1, &r.req, &r.d), 1);
+    assert_int_equal(r.d.dedup_degraded, 1);
+    assert_int_equal(r.d.kind, A_KIND_CREATE);
+    run_free(&r);
+}
+
+static void record_roundtrip(void **state)
+{
+    (void)state;
+    a_dedup_record rec, back;
+    memset(&rec, 0, sizeof rec);
+    strcpy(rec.state, A_DEDUP_COMPLETED);
+    rec.first_seen_at_ms = 1771696801010LL;
+    rec.generation = 3;
+    rec.owner_stream_seq = 99;
+    strcpy(rec.request_key, "req_0123456789abcdef");
+    strcpy(rec.opportunity_ref, "opp_0123456789abcdef");
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    med_err e;
+    assert_int_equal(a_dedup_record_encode(&rec, &buf, &len, &e), MED_OK);
+    assert_int_equal(a_dedup_record_decode(buf, len, &back, &e), MED_OK);
+    assert_memory_equal(&rec, &back, sizeof rec);
+    free(buf);
+    assert_int_not_equal(a_dedup_record_decode((const uint8_t *)"\x80", 1, &back, &e), MED_OK);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(case02_computed_dedup_key),
+        cmocka_unit_test(case07_inflight_duplicate_reuses_keys),
+        cmocka_unit_test(case08_reused_then_expired_retry),
+        cmocka_unit_test(case09_generated_client_id_is_an_alias),
+        cmocka_unit_test(case10_owner_redelivery_resumes),
+        cmocka_unit_test(redis_down_degrades),
+        cmocka_unit_test(record_roundtrip),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -45,6 +45,7 @@ function request()
   n = n + 1
   local at = os.date("!%Y-%m-%dT%H:%M:%S") .. ".000Z"
   local body = '{"placementId":"plc_feed","sdkVersion":"2.1.0",' ..
+    '"ingressEnvelopeVersion":"ingress_v1","triggerContractVersion":"a_trigger_v1",' ..
     '"appContext":{"appId":"app_demo","sessionId":"s_' .. tid .. '_' .. n .. '_' .. os.time() ..
     '","channelType":"app","requestAt":"' .. at .. '"},' ..
     '"triggerContext":{"triggerType":"answer_end","triggerAt":"' .. at .. '"}}'
@@ -62,7 +63,7 @@ LUAEOF
 probe() {
     local at; at=$(date -u +%Y-%m-%dT%H:%M:%S.000Z)
     curl -sS -X POST -H 'Content-Type: application/json' "$EDGE_URL/v1/opportunities" --data-binary \
-      "{\"placementId\":\"plc_feed\",\"sdkVersion\":\"2.1.0\",\"appContext\":{\"appId\":\"app_demo\",\"sessionId\":\"probe_$1\",\"channelType\":\"app\",\"requestAt\":\"$at\"},\"triggerContext\":{\"triggerType\":\"answer_end\",\"triggerAt\":\"$at\"}}"
+      "{\"placementId\":\"plc_feed\",\"sdkVersion\":\"2.1.0\",\"ingressEnvelopeVersion\":\"ingress_v1\",\"triggerContractVersion\":\"a_trigger_v1\",\"appContext\":{\"appId\":\"app_demo\",\"sessionId\":\"probe_$1\",\"channelType\":\"app\",\"session_state\":\"active\",\"privacy_status\":\"consent_granted\",\"requestAt\":\"$at\"},\"triggerContext\":{\"triggerType\":\"answer_end\",\"triggerAt\":\"$at\"}}"
 }
 
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //'); load generator on the same cores"

@@ -83,6 +83,8 @@ static const cfg_key_def cfg_keys[] = {
     KSTR("EDGE_TLS_KEY_FILE", 0, "", "", "", "PEM private key of the edge (TLS on)")
     KSTR("EDGE_DEV_TENANT", 0, "t_dev", "t_dev", "",
          "Tenant the edge uses only while AUTH_ENABLED=false")
+    KSTR("CONFIG_ENVIRONMENT", 0, "", "", "prod",
+         "Config environment (prod or staging) ad requests use; empty means prod")
     /* ---- identity and secrets ---- */
     KBOOL("AUTH_ENABLED", "false", "false", "true", "Require a verified JWT on every edge call")
     KSTR("JWKS_PATH", 0, ".run/secrets/jwks.json", ".run/secrets/jwks.json", "",

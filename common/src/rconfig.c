@@ -216,7 +216,10 @@ static med_rc pack_request(const med_rconfig_key *k, uint8_t **buf, size_t *len,
     q.placement_id = (char *)or_default(k->placement_id, "");
     q.environment = (char *)or_default(k->environment, "prod");
     q.schema_version = (char *)or_default(k->schema_version, "1.0.0");
-    q.sdk_version = (char *)or_default(k->sdk_version, "");
+    /* H requires sdkVersion for its gate; a stage after A that only needs
+     * the documents (the snapshot and its hash do not depend on it) may not
+     * know it. */
+    q.sdk_version = (char *)or_default(k->sdk_version, "0.0.0");
     q.request_at = at;
     q.tenant_id = (char *)or_default(k->tenant_id, "");
     q.received_at_unix_ms = now;

@@ -63,8 +63,15 @@ static void fetch_config(a_work *w)
             .sdk_version = json_string_value(json_object_get(root, "sdkVersion")),
         };
         med_err e;
+        med_err_clear(&e);
         if (med_rconfig_get(w->svc->rconfig, &k, NULL, &w->cfg, &w->cfg_status, &e) != MED_OK)
             w->cfg_status = MED_RCFG_NONE_UNAVAILABLE;
+        if (w->cfg_status != MED_RCFG_FRESH) {
+            med_log_ctx lc = { .tenant_id = w->svc->tenant, .error_code = e.code };
+            MED_LOGW(&lc, "config for %s/%s: %s %s%s%s", app, plc,
+                     med_rconfig_status_name(w->cfg_status), e.message,
+                     e.field[0] ? " field=" : "", e.field);
+        }
     }
     json_decref(root);
 }

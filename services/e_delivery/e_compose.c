@@ -204,7 +204,10 @@ void e_compose(const Mediation__V1__ComposeInput *ci, const e_header_keys *hk, i
     } else if (is(out->compose_source, E_SOURCE_B_REJECT)) {
         decide_b_reject(ci, out);
         terminal_route(out);
-    } else if (is(out->compose_source, E_SOURCE_C_POLICY_BLOCK) && !ci->e_compose_input_lite) {
+    } else if (is(out->compose_source, E_SOURCE_C_POLICY_BLOCK) &&
+               (!ci->e_compose_input_lite || !ci->e_compose_input_lite->d_to_e_output_lite)) {
+        /* C never routes: a block without a route part is decided on the
+         * block result alone; one that carries a route part is checked. */
         decide_c_block(ci, out);
         terminal_route(out);
     } else {

@@ -34,7 +34,10 @@ med_rc edge_config_load(const med_config *cfg, edge_config *out, med_err *err)
     out->body_limit = limit > 0 ? (size_t)limit : EDGE_BODY_LIMIT_DEFAULT;
     int64_t depth = med_config_int(cfg, "EDGE_JSON_MAX_DEPTH");
     out->json_max_depth = depth > 0 ? (int)depth : EDGE_JSON_MAX_DEPTH_DEFAULT;
-    copy_str(out->environment, sizeof out->environment, med_config_env_name(med_config_env(cfg)));
+    /* The config environment (prod | staging), not APP_ENV: a ci or dev
+     * deployment serves the config published for one of them. */
+    const char *cenv = med_config_str(cfg, "CONFIG_ENVIRONMENT");
+    copy_str(out->environment, sizeof out->environment, cenv && *cenv ? cenv : "prod");
     int64_t timeout = med_config_int(cfg, "EDGE_REQUEST_TIMEOUT_MS");
     out->request_timeout_ms = timeout > 0 ? (int)timeout : EDGE_TIMEOUT_DEFAULT_MS;
     out->auth_enabled = med_config_bool(cfg, "AUTH_ENABLED");

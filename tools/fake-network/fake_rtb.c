@@ -72,12 +72,18 @@ static int set_body(fake_answer *out, int status, char *body)
     return body || status == 204 ? 0 : -1;
 }
 
+/* OpenRTB Native 1.2 response markup: what a chat-inline card renders. */
+#define FAKE_NATIVE_ADM                                                                      \
+    "{\"native\":{\"ver\":\"1.2\",\"assets\":[{\"id\":1,\"title\":{\"text\":\"Fake advertiser\"}}," \
+    "{\"id\":2,\"img\":{\"url\":\"https://cdn.advertiser.example/ad.png\",\"w\":1200,\"h\":627}}]," \
+    "\"link\":{\"url\":\"https://advertiser.example/landing\"}}}"
+
 static char *bid_response(const char *req_id, const char *imp_id, double price, const char *seat)
 {
     json_t *bid = json_pack("{s:s, s:s, s:f, s:s, s:s, s:s, s:[s], s:i, s:i}",
                             "id", "bid-1", "impid", imp_id, "price", price, "adid", "ad-1",
                             "crid", "cr-1",
-                            "adm", "<div class=\"ad\">fake creative</div>",
+                            "adm", FAKE_NATIVE_ADM,
                             "adomain", "advertiser.example", "w", 320, "h", 50);
     json_t *resp = json_pack("{s:s, s:[{s:[o], s:s}], s:s}", "id", req_id, "seatbid", "bid",
                              bid, "seat", seat, "cur", "USD");

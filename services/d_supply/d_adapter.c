@@ -1,0 +1,30 @@
+#include "d_adapter.h"
+
+const char *const d_required_capabilities[4] = { "request_adapt", "candidate_normalize",
+                                                 "error_normalize", "source_trace" };
+
+const d_adapter *d_adapter_get(d_adapter_kind kind)
+{
+    switch (kind) {
+    case D_ADAPTER_OPENRTB26_HTTP: return &d_adapter_openrtb26;
+    case D_ADAPTER_HOUSE: return &d_adapter_house;
+    default: return NULL;
+    }
+}
+
+/* simulated_inventory has no implementation in a production build: such an
+ * entry fails registration with d_adapter_contract_method_missing. */
+d_adapter_kind d_adapter_kind_for(d_source_type type)
+{
+    switch (type) {
+    case D_SRC_ALLIANCE: return D_ADAPTER_OPENRTB26_HTTP;
+    case D_SRC_HOUSE: return D_ADAPTER_HOUSE;
+    default: return D_ADAPTER_NONE;
+    }
+}
+
+void d_parsed_clear(d_parsed *p)
+{
+    if (p->bids) json_decref(p->bids);
+    p->bids = NULL;
+}

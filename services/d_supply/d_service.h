@@ -1,0 +1,23 @@
+/* D's service transform: one fetched batch of PolicyDecisions, routed
+ * together so their outbound HTTP overlaps (med_relay_batch_fn). I/O lives
+ * here and in d_http.c; every decision is taken by the pure d_* rules. */
+#ifndef D_SERVICE_H
+#define D_SERVICE_H
+
+#include <stddef.h>
+#include "d_breaker.h"
+#include "d_http.h"
+#include "med/rconfig.h"
+#include "med/relay.h"
+
+typedef struct d_service {
+    med_rconfig *rconfig;            /* borrowed */
+    d_http *http;                    /* borrowed */
+    d_breakers breakers;             /* per-source circuits, process-local */
+} d_service;
+
+/* ud is a d_service *. */
+void d_service_batch(void *ud, const med_relay_in *ins, size_t n, med_relay_out *outs,
+                     med_rc *rcs, med_err *errs);
+
+#endif

@@ -7,10 +7,11 @@
 
 int main(void)
 {
-    /* No need_config / pg / redis: C.1 evaluates only the snapshot in the
-     * message, so C keeps deciding with H, PostgreSQL and Redis down. */
+    /* No pg / redis: C.1 evaluates only the snapshot in the message, so C
+     * keeps deciding with H, PostgreSQL and Redis down. It still follows
+     * MED_CONFIG (H.1: every stage reports the generation it holds). */
     const med_service_opts opts = {
-        .name = "c_policy", .stage = MED_STAGE_C, .send_asap = 1,
+        .name = "c_policy", .stage = MED_STAGE_C, .send_asap = 1, .need_config = 1,
     };
     return med_stage_main(&opts, MED_STREAM_CHAIN, MED_SUBJ_C_NORMALIZED, c_service_transform,
                           NULL);

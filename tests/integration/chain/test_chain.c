@@ -1,6 +1,9 @@
-/* End to end through the real binaries and servers: the edge and stages
- * A..E run as processes against nats-server -js, PostgreSQL and Redis
- * started by tests/run (tests/harness/infra.sh). */
+/* Transport guarantees of the request path, through the real binaries:
+ * trace headers and hops from the edge to the stored Delivery, nothing
+ * lost when stages are killed mid-stream, retries and dead letters with
+ * their history, clean SIGTERM, readiness following Redis. The world (its
+ * own infra, fake networks, H with the demo config, edge, A..E, G) is
+ * tests/harness/harness_world.h. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,42 +15,16 @@
 #include <cmocka.h>
 #include <nats/nats.h>
 
-#include "harness.h"
+#include "harness_world.h"
+#include "med/ids.h"
 #include "med/names.h"
 #include "med/reason.h"
 #include "mediation/v1/delivery.pb-c.h"
 #include "mediation/v1/dlq.pb-c.h"
 #include "mediation/v1/opportunity.pb-c.h"
 
-enum { P_EDGE, P_A, P_B, P_C, P_D, P_E, P_COUNT };
-
-static const struct { const char *name, *dir, *exe; } k_services[P_COUNT] = {
-    { "edge", "edge", "med-edge" },
-    { "a_ingress", "a_ingress", "med-a-ingress" },
-    { "b_normalize", "b_normalize", "med-b-normalize" },
-    { "c_policy", "c_policy", "med-c-policy" },
-    { "d_supply", "d_supply", "med-d-supply" },
-    { "e_delivery", "e_delivery", "med-e-delivery" },
-};
-
-typedef struct world {
-    th_proc procs[P_COUNT];
-    natsConnection *nc;
-    jsCtx *js;
-    int edge_port;
-} world;
-
-static void proc_configure(world *w, int i)
-{
-    th_proc *p = &w->procs[i];
-    th_proc_init_ci(p, k_services[i].name, k_services[i].dir, k_services[i].exe,
-                    i == P_EDGE ? "EDGE_HTTP_PORT" : "ADMIN_HTTP_PORT", "200");
-    th_proc_setenv(p, "JS_MAX_DELIVER", "3");
-    th_proc_setenv(p, "JS_BACKOFF_MS", "100,200,400");
-    th_proc_setenv(p, "JS_ACK_WAIT_MS", "2000");
-    th_proc_setenv(p, "EDGE_REQUEST_TIMEOUT_MS", "8000");
-    th_proc_setenv(p, "FAULT_INJECTION_ENABLED", "true");
-}
+typedef th_world world;
+enum { P_EDGE = TH_P_EDGE, P_A = TH_P_A, P_B = TH_P_B, P_C = TH_P_C, P_D = TH_P_D, P_E = TH_P_E };
 
 static void start_and_wait(th_proc *p)
 {
@@ -58,21 +35,16 @@ static int setup(void **state)
 {
     world *w = calloc(1, sizeof *w);
     assert_non_null(w);
-    for (int i = 0; i < P_COUNT; i++) proc_configure(w, i);
-    w->edge_port = w->procs[P_EDGE].admin_port;
-    for (int i = 0; i < P_COUNT; i++) start_and_wait(&w->procs[i]);
-    assert_int_equal(natsConnection_ConnectTo(&w->nc, th_env("NATS_URL")), NATS_OK);
-    assert_int_equal(natsConnection_JetStream(&w->js, w->nc, NULL), NATS_OK);
     *state = w;
+    th_world_start(w, "chain", NULL);
     return 0;
 }
 
 static int teardown(void **state)
 {
     world *w = *state;
-    for (int i = 0; i < P_COUNT; i++) th_proc_free(&w->procs[i]);
-    jsCtx_Destroy(w->js);
-    natsConnection_Destroy(w->nc);
+    if (!w) return 0;
+    th_world_stop(w);
     free(w);
     return 0;
 }
@@ -106,11 +78,26 @@ static char *random_hex(char *out, int n)
     return out;
 }
 
-static const char k_body[] =
-    "{\"placementId\":\"plc_feed\",\"sdkVersion\":\"2.1.0\","
-    "\"appContext\":{\"appId\":\"app_demo\",\"sessionId\":\"sess_0001\",\"channelType\":\"app\","
-    "\"requestAt\":\"2026-11-23T10:00:00.000Z\"},"
-    "\"triggerContext\":{\"triggerType\":\"answer_end\",\"triggerAt\":\"2026-11-23T10:00:00.100Z\"}}";
+/* A valid SDK body (times near now, so A's skew checks pass). */
+static char *opportunity_body(const char *session, const char *client_request_id)
+{
+    char at[32];
+    med_format_utc_ms(med_now_unix_ms() - 100, at, sizeof at);
+    char *b = NULL;
+    int n = asprintf(&b,
+                     "{\"placementId\":\"plc_feed\",\"sdkVersion\":\"2.1.0\","
+                     "\"ingressEnvelopeVersion\":\"ingress_v1\","
+                     "\"triggerContractVersion\":\"a_trigger_v1\"%s%s%s,"
+                     "\"appContext\":{\"appId\":\"app_demo\",\"sessionId\":\"%s\","
+                     "\"channelType\":\"app\",\"requestAt\":\"%s\","
+                     "\"session_state\":\"active\",\"privacy_status\":\"consent_granted\"},"
+                     "\"triggerContext\":{\"triggerType\":\"answer_end\",\"triggerAt\":\"%s\"}}",
+                     client_request_id ? ",\"clientRequestId\":\"" : "",
+                     client_request_id ? client_request_id : "", client_request_id ? "\"" : "",
+                     session, at, at);
+    assert_true(n > 0);
+    return b;
+}
 
 static void assert_header_eq(natsMsg *m, const char *name, const char *want)
 {
@@ -130,10 +117,14 @@ static void request_crosses_all_five_stages(void **state)
     snprintf(url, sizeof url, "http://127.0.0.1:%d/v1/opportunities", w->edge_port);
 
     th_http_resp r;
-    assert_int_equal(th_http("POST", url, hdrs, k_body, strlen(k_body), 10000, &r), 0);
+    char sess[40];
+    snprintf(sess, sizeof sess, "sess_hops_%s", random_hex(span, 8));
+    char *body = opportunity_body(sess, NULL);
+    assert_int_equal(th_http("POST", url, hdrs, body, strlen(body), 10000, &r), 0);
+    free(body);
     assert_int_equal(r.status, 200);
-    assert_non_null(strstr(r.body, "\"responseReference\":\"rsp_"));
-    assert_non_null(strstr(r.body, "\"status\":\"no_fill\""));
+    assert_non_null(strstr(r.body, "\"responseReference\":\"resp_"));
+    assert_non_null(strstr(r.body, "\"status\":\"served\""));
 
     char got_tp[128], trace_key[128], request_key[128], tenant[64], app[64], plc[64];
     assert_int_equal(th_http_header(&r, MED_HDR_TRACEPARENT, got_tp, sizeof got_tp), 0);
@@ -179,28 +170,39 @@ static void request_crosses_all_five_stages(void **state)
     assert_true(found);
 }
 
-static void publish_request(world *w, const char *request_key)
+/* Publishes a valid OpportunityRequest straight onto med.a.request.v1 (as
+ * the edge would, without an inbox) and returns, in request_key, the key A
+ * will mint for it (A.5: req_ + h16("cli:<appId>:<clientRequestId>|0")). */
+static void publish_request(world *w, const char *client_request_id, char *request_key,
+                            size_t cap)
 {
+    char dedup[160];
+    snprintf(dedup, sizeof dedup, "cli:app_demo:%s|0", client_request_id);
+    assert_int_equal(med_hash_key(request_key, cap, "req_", dedup, 16), 0);
+    char *body = opportunity_body(client_request_id, client_request_id);
     Mediation__V1__TraceContext tc;
     mediation__v1__trace_context__init(&tc);
-    tc.request_key = (char *)request_key;
-    tc.trace_key = (char *)request_key;
-    tc.tenant_id = (char *)"t_dev";
+    tc.tenant_id = w->tenant;
     Mediation__V1__OpportunityRequest req;
     mediation__v1__opportunity_request__init(&req);
     req.trace = &tc;
-    uint8_t buf[512];
+    req.body_json = body;
+    req.tenant_id = w->tenant;
+    req.app_id = (char *)"app_demo";
+    req.environment = (char *)"prod";
+    req.received_at_unix_ms = med_now_unix_ms();
+    uint8_t buf[4096];
     size_t n = mediation__v1__opportunity_request__pack(&req, buf);
     natsMsg *m = NULL;
     assert_int_equal(natsMsg_Create(&m, MED_SUBJ_A_REQUEST, NULL, (const char *)buf, (int)n), NATS_OK);
-    natsMsgHeader_Set(m, MED_HDR_REQUEST_KEY, request_key);
-    natsMsgHeader_Set(m, MED_HDR_TRACE_KEY, request_key);
-    natsMsgHeader_Set(m, MED_HDR_TENANT, "t_dev");
+    natsMsgHeader_Set(m, MED_HDR_TENANT, w->tenant);
+    natsMsgHeader_Set(m, MED_HDR_APP, "app_demo");
     jsPubAck *ack = NULL;
     jsErrCode jerr = 0;
     assert_int_equal(js_PublishMsg(&ack, w->js, m, NULL, &jerr), NATS_OK);
     jsPubAck_Destroy(ack);
     natsMsg_Destroy(m);
+    free(body);
 }
 
 /* Counts how often each of keys[] appears in the stream's deliveries. */
@@ -236,17 +238,18 @@ static void killed_stages_lose_nothing(void **state)
 
     /* D is down while the first half is queued behind it. */
     th_proc_stop(&w->procs[P_D], SIGKILL, 2000);
+    char cid[64];
     for (int i = 0; i < N / 2; i++) {
-        snprintf(keys[i], sizeof keys[i], "req_kill_%s_%02d", rnd, i);
-        publish_request(w, keys[i]);
+        snprintf(cid, sizeof cid, "cli_kill_%s_%02d", rnd, i);
+        publish_request(w, cid, keys[i], sizeof keys[i]);
     }
     th_sleep_ms(300);
     start_and_wait(&w->procs[P_D]);
     /* C dies mid-stream with work in flight; its unacked messages come back
      * after the ack wait. */
     for (int i = N / 2; i < N; i++) {
-        snprintf(keys[i], sizeof keys[i], "req_kill_%s_%02d", rnd, i);
-        publish_request(w, keys[i]);
+        snprintf(cid, sizeof cid, "cli_kill_%s_%02d", rnd, i);
+        publish_request(w, cid, keys[i], sizeof keys[i]);
         if (i == N / 2 + 5) th_proc_stop(&w->procs[P_C], SIGKILL, 2000);
     }
     th_sleep_ms(200);

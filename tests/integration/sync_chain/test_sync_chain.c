@@ -16,76 +16,19 @@
 #include <libpq-fe.h>
 #include <nats/nats.h>
 
-#include "harness.h"
+#include "harness_world.h"
 #include "med/ids.h"
 #include "med/names.h"
 #include "med/reason.h"
 
-enum { P_H, P_EDGE, P_A, P_B, P_C, P_D, P_E, P_G, P_COUNT };
-
-static const struct { const char *name, *dir, *exe; } k_services[P_COUNT] = {
-    { "h_config", "h_config", "med-h-config" },
-    { "edge", "edge", "med-edge" },
-    { "a_ingress", "a_ingress", "med-a-ingress" },
-    { "b_normalize", "b_normalize", "med-b-normalize" },
-    { "c_policy", "c_policy", "med-c-policy" },
-    { "d_supply", "d_supply", "med-d-supply" },
-    { "e_delivery", "e_delivery", "med-e-delivery" },
-    { "g_archive", "g_archive", "med-g-archive" },
-};
-
-#define FILL_A "fill;price=2.0"
-#define FILL_B "fill;price=1.0"
-
-typedef struct world {
-    char tenant[32];   /* fresh per run: the demo config is published anew */
-    th_proc procs[P_COUNT];
-    th_proc net_a, net_b;
-    natsConnection *nc;
-    int edge_port;
-    PGconn *pg;
-} world;
-
-/* ---------------------------------------------------------------- set-up */
-
-static void proc_configure(world *w, int i)
-{
-    th_proc *p = &w->procs[i];
-    th_proc_init_ci(p, k_services[i].name, k_services[i].dir, k_services[i].exe,
-                    i == P_EDGE ? "EDGE_HTTP_PORT" : "ADMIN_HTTP_PORT", "200");
-    th_proc_setenv(p, "JS_MAX_DELIVER", "3");
-    th_proc_setenv(p, "JS_BACKOFF_MS", "100,200,400");
-    th_proc_setenv(p, "JS_ACK_WAIT_MS", "5000");
-    th_proc_setenv(p, "EDGE_REQUEST_TIMEOUT_MS", "3000");
-    th_proc_setenv(p, "EDGE_DEV_TENANT", w->tenant);
-    th_proc_setenv(p, "A_DEDUP_WINDOW_SEC", "120");
-    /* CI shares two cores with the whole stack: budgets for the test
-     * machine, not the production defaults. */
-    th_proc_setenv(p, "A_SOFT_BUDGET_MS", "2000");
-    th_proc_setenv(p, "A_HARD_BUDGET_MS", "5000");
-}
+typedef th_world world;
 
 static int setup(void **state)
 {
     world *w = calloc(1, sizeof *w);
     assert_non_null(w);
     *state = w;
-    char hex[17];
-    med_random_hex(hex, sizeof hex, 8);
-    snprintf(w->tenant, sizeof w->tenant, "t_sc_%s", hex);
-    th_fake_network_start(&w->net_a, "net_a", FILL_A);
-    th_fake_network_start(&w->net_b, "net_b", FILL_B);
-    for (int i = 0; i < P_COUNT; i++) proc_configure(w, i);
-    w->edge_port = w->procs[P_EDGE].admin_port;
-    /* H first: the demo config must be published before the stages start
-     * consuming, and A asks H for it. */
-    th_proc_start_ready(&w->procs[P_H]);
-    assert_int_equal(natsConnection_ConnectTo(&w->nc, th_env("NATS_URL")), NATS_OK);
-    th_demo_config_publish(w->nc, w->tenant, w->net_a.admin_port, w->net_b.admin_port);
-    for (int i = P_EDGE; i < P_COUNT; i++) th_proc_start_ready(&w->procs[i]);
-    w->pg = PQconnectdb(th_env("PG_ADMIN_DSN"));
-    assert_int_equal(PQstatus(w->pg), CONNECTION_OK);
-    *state = w;
+    th_world_start(w, "sync_chain", NULL);
     return 0;
 }
 
@@ -93,11 +36,7 @@ static int teardown(void **state)
 {
     world *w = *state;
     if (!w) return 0; /* set-up failed before the world existed */
-    for (int i = 0; i < P_COUNT; i++) th_proc_free(&w->procs[i]);
-    th_proc_free(&w->net_a);
-    th_proc_free(&w->net_b);
-    natsConnection_Destroy(w->nc);
-    PQfinish(w->pg);
+    th_world_stop(w);
     free(w);
     return 0;
 }
@@ -106,8 +45,8 @@ static int teardown(void **state)
 static int reset_networks(void **state)
 {
     world *w = *state;
-    th_fake_network_behave(&w->net_a, FILL_A);
-    th_fake_network_behave(&w->net_b, FILL_B);
+    th_fake_network_behave(&w->net_a, TH_FILL_A);
+    th_fake_network_behave(&w->net_b, TH_FILL_B);
     return 0;
 }
 

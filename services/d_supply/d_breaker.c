@@ -17,7 +17,9 @@ static d_breaker_state *find_or_add(d_breakers *b, const char *id)
     if (s || b->n >= D_BREAKER_MAX) return s;
     s = &b->items[b->n++];
     memset(s, 0, sizeof *s);
-    snprintf(s->source_id, sizeof s->source_id, "%s", id);
+    size_t n = strnlen(id, sizeof s->source_id - 1);
+    memcpy(s->source_id, id, n);
+    s->source_id[n] = '\0';
     return s;
 }
 

@@ -7,9 +7,9 @@
 
 #include "a_json.h"
 
-#define NEW(a, T, init) ({ T *p_ = a_arena_alloc((a), sizeof(T)); if (p_) init(p_); p_; })
+#define NEW(a, T, init) ({ T *p_ = med_arena_alloc((a), sizeof(T)); if (p_) init(p_); p_; })
 
-Mediation__V1__ConfigSnapshotLite *a_lite_config_snapshot(a_arena *a, const a_snapshot_ids *ids)
+Mediation__V1__ConfigSnapshotLite *a_lite_config_snapshot(med_arena *a, const a_snapshot_ids *ids)
 {
     Mediation__V1__ConfigSnapshotLite *c =
         NEW(a, Mediation__V1__ConfigSnapshotLite, mediation__v1__config_snapshot_lite__init);
@@ -27,7 +27,7 @@ static char *str_or(const json_t *obj, const char *name, const char *dflt)
     return (char *)(s ? s : dflt);
 }
 
-static Mediation__V1__ConstraintsLite *constraints_from_bwl(a_arena *a, const json_t *bwl,
+static Mediation__V1__ConstraintsLite *constraints_from_bwl(med_arena *a, const json_t *bwl,
                                                             const char *version)
 {
     Mediation__V1__ConstraintsLite *c =
@@ -57,7 +57,7 @@ static Mediation__V1__ConstraintsLite *constraints_from_bwl(a_arena *a, const js
 }
 
 /* Gate rules carry the C.3 member names; a document may leave any out. */
-static Mediation__V1__PolicyConstraintsLite *gates(a_arena *a, const json_t *pcl)
+static Mediation__V1__PolicyConstraintsLite *gates(med_arena *a, const json_t *pcl)
 {
     Mediation__V1__PolicyConstraintsLite *g = NEW(a, Mediation__V1__PolicyConstraintsLite,
                                                   mediation__v1__policy_constraints_lite__init);
@@ -104,7 +104,7 @@ static Mediation__V1__PolicyConstraintsLite *gates(a_arena *a, const json_t *pcl
     return g;
 }
 
-Mediation__V1__PolicySnapshotLite *a_lite_policy(a_arena *a, const json_t *policy_doc,
+Mediation__V1__PolicySnapshotLite *a_lite_policy(med_arena *a, const json_t *policy_doc,
                                                  const json_t *bwl_doc, const char *policy_ref,
                                                  const a_snapshot_ids *ids)
 {
@@ -134,7 +134,7 @@ Mediation__V1__PolicySnapshotLite *a_lite_policy(a_arena *a, const json_t *polic
     return p;
 }
 
-Mediation__V1__RoutingContextLite *a_lite_routing(a_arena *a, const json_t *route_doc)
+Mediation__V1__RoutingContextLite *a_lite_routing(med_arena *a, const json_t *route_doc)
 {
     Mediation__V1__RoutingContextLite *r =
         NEW(a, Mediation__V1__RoutingContextLite, mediation__v1__routing_context_lite__init);
@@ -179,7 +179,7 @@ Mediation__V1__RoutingContextLite *a_lite_routing(a_arena *a, const json_t *rout
     } while (0)
 
 /* An object profile maps member by member; a string names a profile. */
-static Mediation__V1__UiConstraintProfileLite *ui_profile(a_arena *a, const json_t *v)
+static Mediation__V1__UiConstraintProfileLite *ui_profile(med_arena *a, const json_t *v)
 {
     if (!json_is_object(v) && !json_is_string(v)) return NULL;
     Mediation__V1__UiConstraintProfileLite *u = NEW(a, Mediation__V1__UiConstraintProfileLite,
@@ -208,7 +208,7 @@ static Mediation__V1__UiConstraintProfileLite *ui_profile(a_arena *a, const json
     return u;
 }
 
-static Mediation__V1__DisclosurePolicyLite *disclosure(a_arena *a, const json_t *v)
+static Mediation__V1__DisclosurePolicyLite *disclosure(med_arena *a, const json_t *v)
 {
     Mediation__V1__DisclosurePolicyLite *d =
         NEW(a, Mediation__V1__DisclosurePolicyLite, mediation__v1__disclosure_policy_lite__init);
@@ -229,7 +229,7 @@ static Mediation__V1__DisclosurePolicyLite *disclosure(a_arena *a, const json_t 
     return d;
 }
 
-Mediation__V1__PlacementSpecLite *a_lite_placement_spec(a_arena *a, const json_t *placement_doc,
+Mediation__V1__PlacementSpecLite *a_lite_placement_spec(med_arena *a, const json_t *placement_doc,
                                                         const json_t *template_whitelist_doc,
                                                         const char *placement_id,
                                                         const char *placement_config_version)
@@ -264,7 +264,7 @@ Mediation__V1__PlacementSpecLite *a_lite_placement_spec(a_arena *a, const json_t
         }                                                                 \
     } while (0)
 
-Mediation__V1__DeviceCapabilitiesLite *a_lite_device_caps(a_arena *a, const json_t *caps,
+Mediation__V1__DeviceCapabilitiesLite *a_lite_device_caps(med_arena *a, const json_t *caps,
                                                           const char *sdk_version)
 {
     if (!json_is_object(caps)) return NULL;

@@ -6,7 +6,7 @@
 
 #include <jansson.h>
 #include <stdint.h>
-#include "a_arena.h"
+#include "med/arena.h"
 #include "mediation/v1/common.pb-c.h"
 
 typedef struct a_snapshot_ids {
@@ -16,20 +16,20 @@ typedef struct a_snapshot_ids {
     int64_t effective_at_ms;
 } a_snapshot_ids;
 
-Mediation__V1__ConfigSnapshotLite *a_lite_config_snapshot(a_arena *a, const a_snapshot_ids *ids);
+Mediation__V1__ConfigSnapshotLite *a_lite_config_snapshot(med_arena *a, const a_snapshot_ids *ids);
 /* policy doc + black_white_list doc (either may be NULL). policy_ref is
  * "policy:<version>" (policySnapshotVersion). */
-Mediation__V1__PolicySnapshotLite *a_lite_policy(a_arena *a, const json_t *policy_doc,
+Mediation__V1__PolicySnapshotLite *a_lite_policy(med_arena *a, const json_t *policy_doc,
                                                  const json_t *bwl_doc, const char *policy_ref,
                                                  const a_snapshot_ids *ids);
-Mediation__V1__RoutingContextLite *a_lite_routing(a_arena *a, const json_t *route_doc);
+Mediation__V1__RoutingContextLite *a_lite_routing(med_arena *a, const json_t *route_doc);
 /* placement doc + the template_whitelist entry of its placementType. */
-Mediation__V1__PlacementSpecLite *a_lite_placement_spec(a_arena *a, const json_t *placement_doc,
+Mediation__V1__PlacementSpecLite *a_lite_placement_spec(med_arena *a, const json_t *placement_doc,
                                                         const json_t *template_whitelist_doc,
                                                         const char *placement_id,
                                                         const char *placement_config_version);
 /* From the SDK body's deviceCapabilities (NULL when absent). */
-Mediation__V1__DeviceCapabilitiesLite *a_lite_device_caps(a_arena *a, const json_t *caps,
+Mediation__V1__DeviceCapabilitiesLite *a_lite_device_caps(med_arena *a, const json_t *caps,
                                                           const char *sdk_version);
 
 #endif

@@ -14,9 +14,9 @@ static char *key_or_na(const a_decision *d, const char *k)
     return (char *)(d->has_keys && k && *k ? k : A_NA);
 }
 
-Mediation__V1__TraceInitLite *a_out_trace_init(a_arena *a, const a_decision *d)
+Mediation__V1__TraceInitLite *a_out_trace_init(med_arena *a, const a_decision *d)
 {
-    Mediation__V1__TraceInitLite *t = a_arena_alloc(a, sizeof *t);
+    Mediation__V1__TraceInitLite *t = med_arena_alloc(a, sizeof *t);
     if (!t) return NULL;
     mediation__v1__trace_init_lite__init(t);
     t->trace_key = key_or_na(d, d->keys.trace_key);
@@ -32,10 +32,10 @@ Mediation__V1__TraceInitLite *a_out_trace_init(a_arena *a, const a_decision *d)
     return t;
 }
 
-static Mediation__V1__ADedupSnapshotLite *dedup_snapshot(a_arena *a, const a_decision *d)
+Mediation__V1__ADedupSnapshotLite *a_out_dedup_snapshot(med_arena *a, const a_decision *d)
 {
     if (!d->has_dkey) return NULL;
-    Mediation__V1__ADedupSnapshotLite *s = a_arena_alloc(a, sizeof *s);
+    Mediation__V1__ADedupSnapshotLite *s = med_arena_alloc(a, sizeof *s);
     if (!s) return NULL;
     mediation__v1__adedup_snapshot_lite__init(s);
     s->dedup_key_source = (char *)d->dkey.source;
@@ -59,11 +59,11 @@ static void set_opportunity_ref(Mediation__V1__ATriggerSyncResultLite *r, const 
     r->opportunity_ref_or_na = (char *)ref;
 }
 
-Mediation__V1__ATriggerSyncResultLite *a_out_sync_result(a_arena *a, const a_decision *d,
+Mediation__V1__ATriggerSyncResultLite *a_out_sync_result(med_arena *a, const a_decision *d,
                                                          const char *trigger_contract_version,
                                                          int64_t now_ms)
 {
-    Mediation__V1__ATriggerSyncResultLite *r = a_arena_alloc(a, sizeof *r);
+    Mediation__V1__ATriggerSyncResultLite *r = med_arena_alloc(a, sizeof *r);
     if (!r) return NULL;
     mediation__v1__atrigger_sync_result_lite__init(r);
     r->request_accepted = strcmp(d->trigger_action, A_ACT_REJECT) != 0;
@@ -88,18 +88,18 @@ Mediation__V1__ATriggerSyncResultLite *a_out_sync_result(a_arena *a, const a_dec
     }
     r->secondary_reason_codes = (char **)d->secondary;
     r->n_secondary_reason_codes = d->n_secondary;
-    r->a_dedup_snapshot_lite = dedup_snapshot(a, d);
+    r->a_dedup_snapshot_lite = a_out_dedup_snapshot(a, d);
     r->error_field_path = (char *)d->field;
     r->error_message = (char *)d->message;
     return r;
 }
 
-Mediation__V1__OpportunityRejectReply *a_out_reject_reply(a_arena *a, const a_decision *d,
+Mediation__V1__OpportunityRejectReply *a_out_reject_reply(med_arena *a, const a_decision *d,
                                                           Mediation__V1__TraceContext *trace,
                                                           int64_t now_ms)
 {
-    Mediation__V1__OpportunityRejectReply *r = a_arena_alloc(a, sizeof *r);
-    Mediation__V1__ErrorBodyLite *e = a_arena_alloc(a, sizeof *e);
+    Mediation__V1__OpportunityRejectReply *r = med_arena_alloc(a, sizeof *r);
+    Mediation__V1__ErrorBodyLite *e = med_arena_alloc(a, sizeof *e);
     if (!r || !e) return NULL;
     mediation__v1__opportunity_reject_reply__init(r);
     mediation__v1__error_body_lite__init(e);
@@ -117,13 +117,13 @@ Mediation__V1__OpportunityRejectReply *a_out_reject_reply(a_arena *a, const a_de
     return r;
 }
 
-Mediation__V1__ComposeInput *a_out_terminal_compose(a_arena *a, const a_decision *d,
+Mediation__V1__ComposeInput *a_out_terminal_compose(med_arena *a, const a_decision *d,
                                                     const char *trigger_contract_version,
                                                     Mediation__V1__TraceContext *trace,
                                                     int64_t now_ms)
 {
-    Mediation__V1__ComposeInput *c = a_arena_alloc(a, sizeof *c);
-    Mediation__V1__UpstreamTerminalLite *u = a_arena_alloc(a, sizeof *u);
+    Mediation__V1__ComposeInput *c = med_arena_alloc(a, sizeof *c);
+    Mediation__V1__UpstreamTerminalLite *u = med_arena_alloc(a, sizeof *u);
     if (!c || !u) return NULL;
     mediation__v1__compose_input__init(c);
     mediation__v1__upstream_terminal_lite__init(u);

@@ -65,17 +65,17 @@ med_rc a_anchor_ingress(const a_seed_ctx *c, h_anchor_snapshot *out, med_err *er
     return h_anchor_inject(&in, NULL, out, err);
 }
 
-Mediation__V1__VersionAnchorSnapshot *a_anchor_pb(a_arena *a, const h_anchor_snapshot *s)
+Mediation__V1__VersionAnchorSnapshot *a_anchor_pb(med_arena *a, const h_anchor_snapshot *s)
 {
-    Mediation__V1__VersionAnchorSnapshot *v = a_arena_alloc(a, sizeof *v);
-    Mediation__V1__AnchorSet *set = a_arena_alloc(a, sizeof *set);
-    Mediation__V1__FreezeState *fs = a_arena_alloc(a, sizeof *fs);
-    char **done = a_arena_alloc(a, sizeof(char *) * H_FREEZE_COUNT);
+    Mediation__V1__VersionAnchorSnapshot *v = med_arena_alloc(a, sizeof *v);
+    Mediation__V1__AnchorSet *set = med_arena_alloc(a, sizeof *set);
+    Mediation__V1__FreezeState *fs = med_arena_alloc(a, sizeof *fs);
+    char **done = med_arena_alloc(a, sizeof(char *) * H_FREEZE_COUNT);
     if (!v || !set || !fs || !done) return NULL;
     mediation__v1__version_anchor_snapshot__init(v);
     mediation__v1__anchor_set__init(set);
     mediation__v1__freeze_state__init(fs);
-#define AV(f) a_arena_strdup(a, s->anchor_set.value[f])
+#define AV(f) med_arena_strdup(a, s->anchor_set.value[f])
     set->schema_version = AV(H_ANCHOR_SCHEMA_VERSION);
     set->routing_strategy_version = AV(H_ANCHOR_ROUTING_STRATEGY_VERSION);
     set->placement_config_version = AV(H_ANCHOR_PLACEMENT_CONFIG_VERSION);
@@ -105,25 +105,25 @@ Mediation__V1__VersionAnchorSnapshot *a_anchor_pb(a_arena *a, const h_anchor_sna
             (char *)h_freeze_point_name((h_freeze_point)p);
     fs->completed_freeze_points = done;
     fs->anchor_action = (char *)h_verdict_name(s->anchor_action);
-    v->anchor_hash = a_arena_strdup(a, s->anchor_hash);
-    v->request_key = a_arena_strdup(a, s->request_key);
-    v->trace_key = a_arena_strdup(a, s->trace_key);
+    v->anchor_hash = med_arena_strdup(a, s->anchor_hash);
+    v->request_key = med_arena_strdup(a, s->request_key);
+    v->trace_key = med_arena_strdup(a, s->trace_key);
     v->anchor_set = set;
     v->freeze_state = fs;
     v->reason_codes = (char **)s->reason_codes;
     v->n_reason_codes = s->n_reason_codes;
     v->injected_at_unix_ms = s->injected_at_ms;
-    v->version_anchor_contract_version = a_arena_strdup(a, s->contract_version);
+    v->version_anchor_contract_version = med_arena_strdup(a, s->contract_version);
     return v;
 }
 
 /* ---- bIngressPacketLite ---- */
 
-static Mediation__V1__ImpSeedLite **imp_seeds(a_arena *a, const a_seed_ctx *c,
+static Mediation__V1__ImpSeedLite **imp_seeds(med_arena *a, const a_seed_ctx *c,
                                              const char *placement_type)
 {
-    Mediation__V1__ImpSeedLite **arr = a_arena_alloc(a, sizeof *arr);
-    Mediation__V1__ImpSeedLite *imp = a_arena_alloc(a, sizeof *imp);
+    Mediation__V1__ImpSeedLite **arr = med_arena_alloc(a, sizeof *arr);
+    Mediation__V1__ImpSeedLite *imp = med_arena_alloc(a, sizeof *imp);
     if (!arr || !imp) return NULL;
     mediation__v1__imp_seed_lite__init(imp);
     imp->imp_key = (char *)c->d->keys.imp_key;
@@ -134,9 +134,9 @@ static Mediation__V1__ImpSeedLite **imp_seeds(a_arena *a, const a_seed_ctx *c,
     return arr;
 }
 
-static Mediation__V1__OpportunityTimestamps *timestamps(a_arena *a, const a_seed_ctx *c)
+static Mediation__V1__OpportunityTimestamps *timestamps(med_arena *a, const a_seed_ctx *c)
 {
-    Mediation__V1__OpportunityTimestamps *t = a_arena_alloc(a, sizeof *t);
+    Mediation__V1__OpportunityTimestamps *t = med_arena_alloc(a, sizeof *t);
     if (!t) return NULL;
     mediation__v1__opportunity_timestamps__init(t);
     t->request_at_unix_ms = c->req->request_at_ms;
@@ -147,9 +147,9 @@ static Mediation__V1__OpportunityTimestamps *timestamps(a_arena *a, const a_seed
     return t;
 }
 
-static Mediation__V1__TriggerSnapshotLite *trigger_snapshot(a_arena *a, const a_decision *d)
+static Mediation__V1__TriggerSnapshotLite *trigger_snapshot(med_arena *a, const a_decision *d)
 {
-    Mediation__V1__TriggerSnapshotLite *t = a_arena_alloc(a, sizeof *t);
+    Mediation__V1__TriggerSnapshotLite *t = med_arena_alloc(a, sizeof *t);
     if (!t) return NULL;
     mediation__v1__trigger_snapshot_lite__init(t);
     t->trigger_type = (char *)d->sensing.trigger_type;
@@ -158,9 +158,9 @@ static Mediation__V1__TriggerSnapshotLite *trigger_snapshot(a_arena *a, const a_
     return t;
 }
 
-static Mediation__V1__SensingDecisionLite *sensing(a_arena *a, const a_decision *d)
+static Mediation__V1__SensingDecisionLite *sensing(med_arena *a, const a_decision *d)
 {
-    Mediation__V1__SensingDecisionLite *s = a_arena_alloc(a, sizeof *s);
+    Mediation__V1__SensingDecisionLite *s = med_arena_alloc(a, sizeof *s);
     if (!s) return NULL;
     mediation__v1__sensing_decision_lite__init(s);
     s->decision_outcome = (char *)d->sensing.decision_outcome;
@@ -170,9 +170,9 @@ static Mediation__V1__SensingDecisionLite *sensing(a_arena *a, const a_decision 
     return s;
 }
 
-static Mediation__V1__AErrorLite *error_lite(a_arena *a, const a_decision *d)
+static Mediation__V1__AErrorLite *error_lite(med_arena *a, const a_decision *d)
 {
-    Mediation__V1__AErrorLite *e = a_arena_alloc(a, sizeof *e);
+    Mediation__V1__AErrorLite *e = med_arena_alloc(a, sizeof *e);
     if (!e) return NULL;
     mediation__v1__aerror_lite__init(e);
     e->primary_error_code = (char *)d->reason_code;
@@ -182,10 +182,10 @@ static Mediation__V1__AErrorLite *error_lite(a_arena *a, const a_decision *d)
     return e;
 }
 
-static Mediation__V1__ALatencyBudgetLite *latency(a_arena *a, const a_decision *d)
+static Mediation__V1__ALatencyBudgetLite *latency(med_arena *a, const a_decision *d)
 {
     if (!d->has_budget) return NULL;
-    Mediation__V1__ALatencyBudgetLite *l = a_arena_alloc(a, sizeof *l);
+    Mediation__V1__ALatencyBudgetLite *l = med_arena_alloc(a, sizeof *l);
     if (!l) return NULL;
     mediation__v1__alatency_budget_lite__init(l);
     l->latency_decision = (char *)d->budget.latency_decision;
@@ -197,29 +197,11 @@ static Mediation__V1__ALatencyBudgetLite *latency(a_arena *a, const a_decision *
     return l;
 }
 
-static Mediation__V1__ADedupSnapshotLite *dedup(a_arena *a, const a_decision *d)
-{
-    if (!d->has_dkey) return NULL;
-    Mediation__V1__ADedupSnapshotLite *s = a_arena_alloc(a, sizeof *s);
-    if (!s) return NULL;
-    mediation__v1__adedup_snapshot_lite__init(s);
-    s->dedup_key_source = (char *)d->dkey.source;
-    s->dedup_fingerprint_version = (char *)A_VER_DEDUP;
-    s->dedup_state = (char *)a_dedup_state_name(d->dedup.state);
-    s->dedup_window_sec = 0;
-    s->dedup_degraded = d->dedup_degraded;
-    s->dedup_key = (char *)d->dkey.dedup_key;
-    s->computed_dedup_key = (char *)d->dkey.computed_dedup_key;
-    s->generation = d->dedup.generation;
-    s->first_seen_at_unix_ms = d->dedup.first_seen_at_ms;
-    return s;
-}
-
-static Mediation__V1__ResolvedConfigSnapshotRef *config_ref(a_arena *a, const a_seed_ctx *c,
+static Mediation__V1__ResolvedConfigSnapshotRef *config_ref(med_arena *a, const a_seed_ctx *c,
                                                            const char *anchor_hash)
 {
     if (!c->cfg) return NULL;
-    Mediation__V1__ResolvedConfigSnapshotRef *r = a_arena_alloc(a, sizeof *r);
+    Mediation__V1__ResolvedConfigSnapshotRef *r = med_arena_alloc(a, sizeof *r);
     if (!r) return NULL;
     mediation__v1__resolved_config_snapshot_ref__init(r);
     r->snapshot_id = (char *)med_rconfig_snapshot_id(c->cfg);
@@ -230,11 +212,11 @@ static Mediation__V1__ResolvedConfigSnapshotRef *config_ref(a_arena *a, const a_
     return r;
 }
 
-static Mediation__V1__ConfigFailureLite *config_failure(a_arena *a, const a_seed_ctx *c,
+static Mediation__V1__ConfigFailureLite *config_failure(med_arena *a, const a_seed_ctx *c,
                                                        const char *anchor_hash)
 {
     const a_config_outcome *o = &c->d->cfg;
-    Mediation__V1__ConfigFailureLite *f = a_arena_alloc(a, sizeof *f);
+    Mediation__V1__ConfigFailureLite *f = med_arena_alloc(a, sizeof *f);
     if (!f) return NULL;
     mediation__v1__config_failure_lite__init(f);
     f->config_failure_scenario = (char *)(o->scenario ? o->scenario : "");
@@ -249,13 +231,13 @@ static Mediation__V1__ConfigFailureLite *config_failure(a_arena *a, const a_seed
     return f;
 }
 
-static Mediation__V1__BIngressPacketLite *packet(a_arena *a, const a_seed_ctx *c,
+static Mediation__V1__BIngressPacketLite *packet(med_arena *a, const a_seed_ctx *c,
                                                  const char *placement_type,
                                                  const char *anchor_hash)
 {
-    Mediation__V1__BIngressPacketLite *p = a_arena_alloc(a, sizeof *p);
-    Mediation__V1__OpportunitySeedLite *s = a_arena_alloc(a, sizeof *s);
-    Mediation__V1__SourceInputBundleLite *b = a_arena_alloc(a, sizeof *b);
+    Mediation__V1__BIngressPacketLite *p = med_arena_alloc(a, sizeof *p);
+    Mediation__V1__OpportunitySeedLite *s = med_arena_alloc(a, sizeof *s);
+    Mediation__V1__SourceInputBundleLite *b = med_arena_alloc(a, sizeof *b);
     if (!p || !s || !b) return NULL;
     mediation__v1__bingress_packet_lite__init(p);
     mediation__v1__opportunity_seed_lite__init(s);
@@ -279,7 +261,7 @@ static Mediation__V1__BIngressPacketLite *packet(a_arena *a, const a_seed_ctx *c
     p->source_input_bundle_lite = b;
     p->a_error_lite = error_lite(a, c->d);
     p->a_latency_budget_lite = latency(a, c->d);
-    p->a_dedup_snapshot_lite = dedup(a, c->d);
+    p->a_dedup_snapshot_lite = a_out_dedup_snapshot(a, c->d);
     p->config_failure = config_failure(a, c, anchor_hash);
     if (p->config_failure && p->config_failure->resolved_config_snapshot_ref)
         p->resolved_config_snapshot_ref = p->config_failure->resolved_config_snapshot_ref;
@@ -287,7 +269,7 @@ static Mediation__V1__BIngressPacketLite *packet(a_arena *a, const a_seed_ctx *c
     return p;
 }
 
-static void config_lites(a_arena *a, const a_seed_ctx *c, Mediation__V1__OpportunitySeed *seed)
+static void config_lites(med_arena *a, const a_seed_ctx *c, Mediation__V1__OpportunitySeed *seed)
 {
     if (!c->cfg) return;
     /* effectiveAt is when this replica got the resolution: the policy
@@ -308,10 +290,10 @@ static void config_lites(a_arena *a, const a_seed_ctx *c, Mediation__V1__Opportu
         jstr(av, "placementConfigVersion", A_NA));
 }
 
-Mediation__V1__OpportunitySeed *a_seed_build(a_arena *a, const a_seed_ctx *c,
+Mediation__V1__OpportunitySeed *a_seed_build(med_arena *a, const a_seed_ctx *c,
                                              Mediation__V1__VersionAnchorSnapshot *anchors)
 {
-    Mediation__V1__OpportunitySeed *seed = a_arena_alloc(a, sizeof *seed);
+    Mediation__V1__OpportunitySeed *seed = med_arena_alloc(a, sizeof *seed);
     if (!seed) return NULL;
     mediation__v1__opportunity_seed__init(seed);
     const char *ptype = jstr(doc(c, "placement"), "placementType", "");
@@ -338,16 +320,16 @@ Mediation__V1__OpportunitySeed *a_seed_build(a_arena *a, const a_seed_ctx *c,
     return a->failed ? NULL : seed;
 }
 
-Mediation__V1__OpportunityCreatedEventLite *a_event_build(a_arena *a, const a_seed_ctx *c,
+Mediation__V1__OpportunityCreatedEventLite *a_event_build(med_arena *a, const a_seed_ctx *c,
                                                           const char *event_key,
                                                           const char *idempotency_key)
 {
-    Mediation__V1__OpportunityCreatedEventLite *e = a_arena_alloc(a, sizeof *e);
-    char **refs = a_arena_alloc(a, sizeof *refs);
+    Mediation__V1__OpportunityCreatedEventLite *e = med_arena_alloc(a, sizeof *e);
+    char **refs = med_arena_alloc(a, sizeof *refs);
     if (!e || !refs) return NULL;
     mediation__v1__opportunity_created_event_lite__init(e);
-    e->event_key = a_arena_strdup(a, event_key);
-    e->event_idempotency_key = a_arena_strdup(a, idempotency_key);
+    e->event_key = med_arena_strdup(a, event_key);
+    e->event_idempotency_key = med_arena_strdup(a, idempotency_key);
     e->event_type = (char *)A_EVENT_TYPE_CREATED;
     e->event_at_unix_ms = c->now_ms;
     e->request_key = (char *)c->d->keys.request_key;
@@ -364,13 +346,13 @@ Mediation__V1__OpportunityCreatedEventLite *a_event_build(a_arena *a, const a_se
     return e;
 }
 
-Mediation__V1__StageAudit *a_audit_build(a_arena *a, const a_seed_ctx *c, const char *kind,
+Mediation__V1__StageAudit *a_audit_build(med_arena *a, const a_seed_ctx *c, const char *kind,
                                          const char *audit_id,
                                          Mediation__V1__OpportunityCreatedEventLite *event,
                                          Mediation__V1__VersionAnchorSnapshot *anchors)
 {
-    Mediation__V1__StageAudit *s = a_arena_alloc(a, sizeof *s);
-    Mediation__V1__AStageAuditLite *l = a_arena_alloc(a, sizeof *l);
+    Mediation__V1__StageAudit *s = med_arena_alloc(a, sizeof *s);
+    Mediation__V1__AStageAuditLite *l = med_arena_alloc(a, sizeof *l);
     if (!s || !l) return NULL;
     mediation__v1__stage_audit__init(s);
     mediation__v1__astage_audit_lite__init(l);
@@ -382,7 +364,7 @@ Mediation__V1__StageAudit *a_audit_build(a_arena *a, const a_seed_ctx *c, const 
         l->trigger_snapshot_lite = trigger_snapshot(a, d);
         l->sensing_decision_lite = sensing(a, d);
     }
-    l->a_dedup_snapshot_lite = dedup(a, d);
+    l->a_dedup_snapshot_lite = a_out_dedup_snapshot(a, d);
     l->a_latency_budget_lite = latency(a, d);
     l->a_error_lite = error_lite(a, d);
     l->config_failure = config_failure(a, c, anchors ? anchors->anchor_hash : NULL);
@@ -397,7 +379,7 @@ Mediation__V1__StageAudit *a_audit_build(a_arena *a, const a_seed_ctx *c, const 
     s->started_at_unix_ms = c->received_at_ms;
     s->finished_at_unix_ms = c->now_ms;
     s->emitted_at_unix_ms = c->now_ms;
-    s->audit_id = a_arena_strdup(a, audit_id);
+    s->audit_id = med_arena_strdup(a, audit_id);
     s->decision_action = (char *)(d->decision_action ? d->decision_action : d->error_action);
     s->snapshot_case = MEDIATION__V1__STAGE_AUDIT__SNAPSHOT_A_AUDIT;
     s->a_audit = l;

@@ -29,7 +29,7 @@ typedef struct a_work {
     med_rconfig_status cfg_status;
     a_request req;
     a_decision d;
-    a_arena arena;
+    med_arena arena;
     Mediation__V1__TraceContext tc;
     Mediation__V1__StageHop hop;
     Mediation__V1__StageHop **hops;
@@ -324,7 +324,7 @@ static void bind_service(a_service *s, med_service *svc)
 
 static void work_free(a_work *w)
 {
-    a_arena_free(&w->arena);
+    med_arena_free(&w->arena);
     free(w->hops);
     a_request_free(&w->req);
     med_rconfig_release(w->cfg);

@@ -11,10 +11,10 @@
 typedef Mediation__V1__SourceSlotLite slot_t;
 typedef Mediation__V1__SourceSlotLite__MalformedFieldsEntry malformed_t;
 
-static void note_malformed(a_arena *a, slot_t *s, const char *name, const json_t *v)
+static void note_malformed(med_arena *a, slot_t *s, const char *name, const json_t *v)
 {
-    malformed_t **grown = a_arena_alloc(a, (s->n_malformed_fields + 1) * sizeof *grown);
-    malformed_t *e = a_arena_alloc(a, sizeof *e);
+    malformed_t **grown = med_arena_alloc(a, (s->n_malformed_fields + 1) * sizeof *grown);
+    malformed_t *e = med_arena_alloc(a, sizeof *e);
     if (!grown || !e) return;
     mediation__v1__source_slot_lite__malformed_fields_entry__init(e);
     e->key = (char *)name;
@@ -26,7 +26,7 @@ static void note_malformed(a_arena *a, slot_t *s, const char *name, const json_t
 }
 
 /* A scalar member as text; a present non-scalar is recorded malformed. */
-static char *scalar(a_arena *a, slot_t *s, const json_t *obj, const char *name)
+static char *scalar(med_arena *a, slot_t *s, const json_t *obj, const char *name)
 {
     const json_t *v = json_object_get(obj, name);
     if (!v || json_is_null(v)) return NULL;
@@ -44,7 +44,7 @@ static char *scalar(a_arena *a, slot_t *s, const json_t *obj, const char *name)
         }                                                       \
     } while (0)
 
-static void str_list(a_arena *a, slot_t *s, const json_t *obj, const char *name, char ***out,
+static void str_list(med_arena *a, slot_t *s, const json_t *obj, const char *name, char ***out,
                      size_t *n)
 {
     const json_t *v = json_object_get(obj, name);
@@ -56,7 +56,7 @@ static void str_list(a_arena *a, slot_t *s, const json_t *obj, const char *name,
     *out = a_json_str_array(a, v, n);
 }
 
-static void numeric_signals(a_arena *a, slot_t *s, const json_t *obj)
+static void numeric_signals(med_arena *a, slot_t *s, const json_t *obj)
 {
     const json_t *ns = json_object_get(obj, "numericSignals");
     if (!ns || json_is_null(ns)) return;
@@ -64,13 +64,13 @@ static void numeric_signals(a_arena *a, slot_t *s, const json_t *obj)
         note_malformed(a, s, "numericSignals", ns);
         return;
     }
-    s->numeric_signals = a_arena_alloc(a, (json_object_size(ns) + 1) * sizeof *s->numeric_signals);
+    s->numeric_signals = med_arena_alloc(a, (json_object_size(ns) + 1) * sizeof *s->numeric_signals);
     if (!s->numeric_signals) return;
     const char *k;
     const json_t *v;
     json_object_foreach((json_t *)ns, k, v) {
         char *t = a_json_scalar_text(a, v);
-        Mediation__V1__SourceSlotLite__NumericSignalsEntry *e = a_arena_alloc(a, sizeof *e);
+        Mediation__V1__SourceSlotLite__NumericSignalsEntry *e = med_arena_alloc(a, sizeof *e);
         if (!t || !e) continue;
         mediation__v1__source_slot_lite__numeric_signals_entry__init(e);
         e->key = (char *)k;
@@ -81,9 +81,9 @@ static void numeric_signals(a_arena *a, slot_t *s, const json_t *obj)
 
 /* The B.5 app_context sub-fields, flat in the SDK's appContext or nested
  * as app_context in a config slot. */
-static Mediation__V1__AppContextRawLite *app_context(a_arena *a, slot_t *s, const json_t *obj)
+static Mediation__V1__AppContextRawLite *app_context(med_arena *a, slot_t *s, const json_t *obj)
 {
-    Mediation__V1__AppContextRawLite *c = a_arena_alloc(a, sizeof *c);
+    Mediation__V1__AppContextRawLite *c = med_arena_alloc(a, sizeof *c);
     if (!c) return NULL;
     mediation__v1__app_context_raw_lite__init(c);
     char *v;
@@ -111,7 +111,7 @@ static Mediation__V1__AppContextRawLite *app_context(a_arena *a, slot_t *s, cons
 }
 
 /* The B.1 slot field names shared by every slot source. */
-static void common_fields(a_arena *a, slot_t *s, const json_t *obj)
+static void common_fields(med_arena *a, slot_t *s, const json_t *obj)
 {
     SET_OPT(s, app_id, APP_ID, scalar(a, s, obj, "appId"));
     SET_OPT(s, session_id, SESSION_ID, scalar(a, s, obj, "sessionId"));
@@ -128,9 +128,9 @@ static void common_fields(a_arena *a, slot_t *s, const json_t *obj)
     numeric_signals(a, s, obj);
 }
 
-static slot_t *new_slot(a_arena *a)
+static slot_t *new_slot(med_arena *a)
 {
-    slot_t *s = a_arena_alloc(a, sizeof *s);
+    slot_t *s = med_arena_alloc(a, sizeof *s);
     if (s) mediation__v1__source_slot_lite__init(s);
     return s;
 }
@@ -142,15 +142,15 @@ static void set_updated_at(slot_t *s, int64_t ms)
     s->input_updated_at_unix_ms = ms;
 }
 
-static void extensions(a_arena *a, slot_t *s, const json_t *ext)
+static void extensions(med_arena *a, slot_t *s, const json_t *ext)
 {
     if (!json_is_object(ext) || json_object_size(ext) == 0) return;
-    s->extensions = a_arena_alloc(a, json_object_size(ext) * sizeof *s->extensions);
+    s->extensions = med_arena_alloc(a, json_object_size(ext) * sizeof *s->extensions);
     if (!s->extensions) return;
     const char *k;
     const json_t *v;
     json_object_foreach((json_t *)ext, k, v) {
-        Mediation__V1__SourceSlotLite__ExtensionsEntry *e = a_arena_alloc(a, sizeof *e);
+        Mediation__V1__SourceSlotLite__ExtensionsEntry *e = med_arena_alloc(a, sizeof *e);
         if (!e) return;
         mediation__v1__source_slot_lite__extensions_entry__init(e);
         e->key = (char *)k;
@@ -159,7 +159,7 @@ static void extensions(a_arena *a, slot_t *s, const json_t *ext)
     }
 }
 
-Mediation__V1__SourceSlotLite *a_slot_app_explicit(a_arena *a, const a_request *r)
+Mediation__V1__SourceSlotLite *a_slot_app_explicit(med_arena *a, const a_request *r)
 {
     slot_t *s = new_slot(a);
     if (!s) return NULL;
@@ -182,7 +182,7 @@ Mediation__V1__SourceSlotLite *a_slot_app_explicit(a_arena *a, const a_request *
     return s;
 }
 
-static slot_t *slot_from_doc(a_arena *a, const json_t *obj, int64_t updated_at_ms)
+static slot_t *slot_from_doc(med_arena *a, const json_t *obj, int64_t updated_at_ms)
 {
     slot_t *s = new_slot(a);
     if (!s || !json_is_object(obj)) return s;
@@ -193,13 +193,13 @@ static slot_t *slot_from_doc(a_arena *a, const json_t *obj, int64_t updated_at_m
     return s;
 }
 
-Mediation__V1__SourceSlotLite *a_slot_placement_config(a_arena *a, const json_t *placement_doc,
+Mediation__V1__SourceSlotLite *a_slot_placement_config(med_arena *a, const json_t *placement_doc,
                                                        int64_t updated_at_ms)
 {
     return slot_from_doc(a, placement_doc, updated_at_ms);
 }
 
-Mediation__V1__SourceSlotLite *a_slot_default_policy(a_arena *a, const json_t *policy_doc,
+Mediation__V1__SourceSlotLite *a_slot_default_policy(med_arena *a, const json_t *policy_doc,
                                                      int64_t updated_at_ms)
 {
     const json_t *dp = json_object_get(policy_doc, "defaultPolicy");

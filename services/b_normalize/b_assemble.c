@@ -23,7 +23,7 @@ static const char *key_or_na(const char *k) { return med_key_format_valid(k) ? k
 
 static Mediation__V1__TraceContextBlock *trace_block(b_work *w)
 {
-    Mediation__V1__TraceContextBlock *t = B_NEW(w->a, Mediation__V1__TraceContextBlock);
+    Mediation__V1__TraceContextBlock *t = MED_NEW(w->a, Mediation__V1__TraceContextBlock);
     if (!t) return NULL;
     mediation__v1__trace_context_block__init(t);
     const Mediation__V1__BIngressPacketLite *p = packet(w);
@@ -36,13 +36,13 @@ static Mediation__V1__TraceContextBlock *trace_block(b_work *w)
 
 static Mediation__V1__CanonicalBlocks *blocks(b_work *w)
 {
-    b_arena *a = w->a;
-    Mediation__V1__CanonicalBlocks *b = B_NEW(a, Mediation__V1__CanonicalBlocks);
-    Mediation__V1__RequestMeta *rm = B_NEW(a, Mediation__V1__RequestMeta);
-    Mediation__V1__PlacementMeta *pm = B_NEW(a, Mediation__V1__PlacementMeta);
-    Mediation__V1__UserContext *uc = B_NEW(a, Mediation__V1__UserContext);
-    Mediation__V1__OpportunityContext *oc = B_NEW(a, Mediation__V1__OpportunityContext);
-    Mediation__V1__PolicyContext *pc = B_NEW(a, Mediation__V1__PolicyContext);
+    med_arena *a = w->a;
+    Mediation__V1__CanonicalBlocks *b = MED_NEW(a, Mediation__V1__CanonicalBlocks);
+    Mediation__V1__RequestMeta *rm = MED_NEW(a, Mediation__V1__RequestMeta);
+    Mediation__V1__PlacementMeta *pm = MED_NEW(a, Mediation__V1__PlacementMeta);
+    Mediation__V1__UserContext *uc = MED_NEW(a, Mediation__V1__UserContext);
+    Mediation__V1__OpportunityContext *oc = MED_NEW(a, Mediation__V1__OpportunityContext);
+    Mediation__V1__PolicyContext *pc = MED_NEW(a, Mediation__V1__PolicyContext);
     if (!b || !rm || !pm || !uc || !oc || !pc) return NULL;
     mediation__v1__canonical_blocks__init(b);
     mediation__v1__request_meta__init(rm);
@@ -99,7 +99,7 @@ static Mediation__V1__CanonicalBlocks *blocks(b_work *w)
 
 static Mediation__V1__NormalizationSummary *summary(b_work *w)
 {
-    Mediation__V1__NormalizationSummary *s = B_NEW(w->a, Mediation__V1__NormalizationSummary);
+    Mediation__V1__NormalizationSummary *s = MED_NEW(w->a, Mediation__V1__NormalizationSummary);
     if (!s) return NULL;
     mediation__v1__normalization_summary__init(s);
     s->normalized_at_unix_ms = w->in->now_unix_ms;
@@ -114,8 +114,8 @@ static Mediation__V1__NormalizationSummary *summary(b_work *w)
 
 static Mediation__V1__MappingAuditRecordLite *audit_record(b_work *w, const b_rec *r)
 {
-    Mediation__V1__MappingAuditRecordLite *m = B_NEW(w->a, Mediation__V1__MappingAuditRecordLite);
-    char **raws = B_NEWN(w->a, char *, B_MAX_RAWS);
+    Mediation__V1__MappingAuditRecordLite *m = MED_NEW(w->a, Mediation__V1__MappingAuditRecordLite);
+    char **raws = MED_NEWN(w->a, char *, B_MAX_RAWS);
     if (!m || !raws) return NULL;
     mediation__v1__mapping_audit_record_lite__init(m);
     for (int i = 0; i < r->n_raw; i++) raws[i] = S(r->red_raws[i] ? r->red_raws[i] : "NA");
@@ -139,8 +139,8 @@ static Mediation__V1__MappingAuditRecordLite *audit_record(b_work *w, const b_re
 
 static Mediation__V1__MappingAuditSnapshotLite *mapping_audit(b_work *w)
 {
-    Mediation__V1__MappingAuditSnapshotLite *s = B_NEW(w->a, Mediation__V1__MappingAuditSnapshotLite);
-    Mediation__V1__MappingAuditRecordLite **recs = B_NEWN(w->a, Mediation__V1__MappingAuditRecordLite *, (size_t)w->n_recs);
+    Mediation__V1__MappingAuditSnapshotLite *s = MED_NEW(w->a, Mediation__V1__MappingAuditSnapshotLite);
+    Mediation__V1__MappingAuditRecordLite **recs = MED_NEWN(w->a, Mediation__V1__MappingAuditRecordLite *, (size_t)w->n_recs);
     if (!s || !recs) return NULL;
     mediation__v1__mapping_audit_snapshot_lite__init(s);
     s->trace_key = S(w->p->trace_init_lite->trace_key);
@@ -162,18 +162,18 @@ static Mediation__V1__MappingAuditSnapshotLite *mapping_audit(b_work *w)
 static Mediation__V1__BucketDictLite *bucket_dict_lite(b_work *w)
 {
     const b_bucket_dict *d = w->dict;
-    Mediation__V1__BucketDictLite *l = B_NEW(w->a, Mediation__V1__BucketDictLite);
-    Mediation__V1__BucketSlotLite **slots = B_NEWN(w->a, Mediation__V1__BucketSlotLite *, (size_t)d->n_slots);
+    Mediation__V1__BucketDictLite *l = MED_NEW(w->a, Mediation__V1__BucketDictLite);
+    Mediation__V1__BucketSlotLite **slots = MED_NEWN(w->a, Mediation__V1__BucketSlotLite *, (size_t)d->n_slots);
     if (!l || !slots) return NULL;
     mediation__v1__bucket_dict_lite__init(l);
     for (int i = 0; i < d->n_slots; i++) {
         const b_bucket_slot *s = &d->slots[i];
-        Mediation__V1__BucketSlotLite *o = slots[i] = B_NEW(w->a, Mediation__V1__BucketSlotLite);
-        Mediation__V1__BucketRangeLite **rs = B_NEWN(w->a, Mediation__V1__BucketRangeLite *, (size_t)s->n_ranges);
+        Mediation__V1__BucketSlotLite *o = slots[i] = MED_NEW(w->a, Mediation__V1__BucketSlotLite);
+        Mediation__V1__BucketRangeLite **rs = MED_NEWN(w->a, Mediation__V1__BucketRangeLite *, (size_t)s->n_ranges);
         if (!o || !rs) return NULL;
         mediation__v1__bucket_slot_lite__init(o);
         for (int j = 0; j < s->n_ranges; j++) {
-            if (!(rs[j] = B_NEW(w->a, Mediation__V1__BucketRangeLite))) return NULL;
+            if (!(rs[j] = MED_NEW(w->a, Mediation__V1__BucketRangeLite))) return NULL;
             mediation__v1__bucket_range_lite__init(rs[j]);
             rs[j]->bucket_value = S(s->ranges[j].value);
             rs[j]->lo = s->ranges[j].lo;
@@ -199,12 +199,12 @@ static Mediation__V1__BucketDictLite *bucket_dict_lite(b_work *w)
 
 static Mediation__V1__BucketAuditSnapshotLite *bucket_audit(b_work *w)
 {
-    Mediation__V1__BucketAuditSnapshotLite *s = B_NEW(w->a, Mediation__V1__BucketAuditSnapshotLite);
-    Mediation__V1__BucketSlotDecisionLite **ds = B_NEWN(w->a, Mediation__V1__BucketSlotDecisionLite *, (size_t)w->n_buckets);
+    Mediation__V1__BucketAuditSnapshotLite *s = MED_NEW(w->a, Mediation__V1__BucketAuditSnapshotLite);
+    Mediation__V1__BucketSlotDecisionLite **ds = MED_NEWN(w->a, Mediation__V1__BucketSlotDecisionLite *, (size_t)w->n_buckets);
     if (!s || !ds) return NULL;
     mediation__v1__bucket_audit_snapshot_lite__init(s);
     for (int i = 0; i < w->n_buckets; i++) {
-        if (!(ds[i] = B_NEW(w->a, Mediation__V1__BucketSlotDecisionLite))) return NULL;
+        if (!(ds[i] = MED_NEW(w->a, Mediation__V1__BucketSlotDecisionLite))) return NULL;
         mediation__v1__bucket_slot_decision_lite__init(ds[i]);
         ds[i]->slot_name = S(w->buckets[i].slot_name);
         ds[i]->raw_value = S(w->bucket_red_raws[i]);
@@ -224,7 +224,7 @@ static Mediation__V1__BucketAuditSnapshotLite *bucket_audit(b_work *w)
 
 static int conflict_snapshots(b_work *w, Mediation__V1__NormalizedOpportunity *n)
 {
-    n->conflict_resolution_snapshots = B_NEWN(w->a, Mediation__V1__ConflictResolutionSnapshotLite *, (size_t)w->n_conflicts);
+    n->conflict_resolution_snapshots = MED_NEWN(w->a, Mediation__V1__ConflictResolutionSnapshotLite *, (size_t)w->n_conflicts);
     if (!n->conflict_resolution_snapshots) return 0;
     for (int i = 0; i < w->n_conflicts; i++) {
         b_slot_conflict *c = &w->conflicts[i];
@@ -240,7 +240,7 @@ static int conflict_snapshots(b_work *w, Mediation__V1__NormalizedOpportunity *n
 static int add_warning(b_work *w, Mediation__V1__NormalizedOpportunity *n, const char *slot,
                        const char *raw, const char *normalized, const char *code, const char *rule)
 {
-    Mediation__V1__MappingWarningLite *m = B_NEW(w->a, Mediation__V1__MappingWarningLite);
+    Mediation__V1__MappingWarningLite *m = MED_NEW(w->a, Mediation__V1__MappingWarningLite);
     if (!m || n->n_mapping_warnings >= 48) return m != NULL;
     mediation__v1__mapping_warning_lite__init(m);
     m->semantic_slot = S(slot);
@@ -255,7 +255,7 @@ static int add_warning(b_work *w, Mediation__V1__NormalizedOpportunity *n, const
 
 static int record_warnings(b_work *w, Mediation__V1__NormalizedOpportunity *n)
 {
-    n->mapping_warnings = B_NEWN(w->a, Mediation__V1__MappingWarningLite *, 48);
+    n->mapping_warnings = MED_NEWN(w->a, Mediation__V1__MappingWarningLite *, 48);
     if (!n->mapping_warnings) return 0;
     for (int i = 0; i < w->n_recs; i++) {
         const b_rec *r = &w->recs[i];
@@ -350,7 +350,7 @@ static void project(b_work *w, Mediation__V1__NormalizedOpportunity *n)
     }
     n->openrtb_projection_lite = w->proj.lite;
     n->openrtb_projection_version = w->cfg.openrtb_projection_version;
-    Mediation__V1__ProjectionAuditSnapshotLite *pa = B_NEW(w->a, Mediation__V1__ProjectionAuditSnapshotLite);
+    Mediation__V1__ProjectionAuditSnapshotLite *pa = MED_NEW(w->a, Mediation__V1__ProjectionAuditSnapshotLite);
     if (!pa) return;
     mediation__v1__projection_audit_snapshot_lite__init(pa);
     pa->trace_key = S(t->trace_key);
@@ -425,7 +425,7 @@ static void verdict(b_work *w, Mediation__V1__NormalizedOpportunity *n)
     n->error_action = S(b_normalize_error_action(action));
     n->state = S(v->rejected ? "error" : "received");
     n->reason_code = S(primary && (v->degraded || v->rejected) ? primary : MED_R_B_INPUT_MAPPED_COMPLETE);
-    n->secondary_reason_codes = B_NEWN(w->a, char *, (size_t)v->n);
+    n->secondary_reason_codes = MED_NEWN(w->a, char *, (size_t)v->n);
     if (!n->secondary_reason_codes) return;
     for (int i = 0; i < v->n; i++)
         if (!primary || strcmp(v->codes[i], primary) != 0)
@@ -455,8 +455,8 @@ static void signal(b_work *w, Mediation__V1__NormalizedOpportunity *n)
     if (!d.sampled_in) return;
     b_sig_idempotency_key(t->trace_key, t->request_key, t->attempt_key, n->opportunity_key,
                           w->cfg.sampling_rule_version, B_V_SIGNAL_EVENT, w->out->signal_idempotency_key);
-    Mediation__V1__SignalNormalizedEventLite *ev = B_NEW(w->a, Mediation__V1__SignalNormalizedEventLite);
-    char **slots = B_NEWN(w->a, char *, (size_t)w->n_recs);
+    Mediation__V1__SignalNormalizedEventLite *ev = MED_NEW(w->a, Mediation__V1__SignalNormalizedEventLite);
+    char **slots = MED_NEWN(w->a, char *, (size_t)w->n_recs);
     if (!ev || !slots) return;
     mediation__v1__signal_normalized_event_lite__init(ev);
     ev->event_key = S(or_na(w->in->signal_event_key));
@@ -478,7 +478,7 @@ static void signal(b_work *w, Mediation__V1__NormalizedOpportunity *n)
     ev->sampled_semantic_slots = slots;
     ev->n_sampled_semantic_slots = m ? m->n_records : 0;
     ev->mapping_audit_snapshot_ref_or_na_opt_case = MEDIATION__V1__SIGNAL_NORMALIZED_EVENT_LITE__MAPPING_AUDIT_SNAPSHOT_REF_OR_NA_OPT_MAPPING_AUDIT_SNAPSHOT_REF_OR_NA;
-    ev->mapping_audit_snapshot_ref_or_na = b_arena_printf(w->a, "b.audit:%s", n->opportunity_key);
+    ev->mapping_audit_snapshot_ref_or_na = med_arena_printf(w->a, "b.audit:%s", n->opportunity_key);
     ev->bucket_audit_snapshot_ref_or_na_opt_case = MEDIATION__V1__SIGNAL_NORMALIZED_EVENT_LITE__BUCKET_AUDIT_SNAPSHOT_REF_OR_NA_OPT_BUCKET_AUDIT_SNAPSHOT_REF_OR_NA;
     ev->bucket_audit_snapshot_ref_or_na = ev->mapping_audit_snapshot_ref_or_na;
     ev->sampling_hash = d.sampling_hash;
@@ -491,7 +491,7 @@ static void signal(b_work *w, Mediation__V1__NormalizedOpportunity *n)
 
 static Mediation__V1__BStageAuditLite *stage_audit(b_work *w, const Mediation__V1__NormalizedOpportunity *n)
 {
-    Mediation__V1__BStageAuditLite *a = B_NEW(w->a, Mediation__V1__BStageAuditLite);
+    Mediation__V1__BStageAuditLite *a = MED_NEW(w->a, Mediation__V1__BStageAuditLite);
     if (!a) return NULL;
     mediation__v1__bstage_audit_lite__init(a);
     a->mapping_audit_snapshot_lite = n->mapping_audit_snapshot_lite;
@@ -509,7 +509,7 @@ static Mediation__V1__BStageAuditLite *stage_audit(b_work *w, const Mediation__V
 
 med_rc b_assemble(b_work *w, med_err *err)
 {
-    Mediation__V1__NormalizedOpportunity *n = B_NEW(w->a, Mediation__V1__NormalizedOpportunity);
+    Mediation__V1__NormalizedOpportunity *n = MED_NEW(w->a, Mediation__V1__NormalizedOpportunity);
     if (!n) return med_err_set(err, MED_ERR_NOMEM, MED_R_INFRA_TRANSIENT_FAILURE, NULL, "oom");
     mediation__v1__normalized_opportunity__init(n);
     n->opportunity_key = S(opportunity_key(w));

@@ -34,7 +34,7 @@ static int cmp_str(const void *x, const void *y)
     return strcmp(*(char *const *)x, *(char *const *)y);
 }
 
-static med_rc merge_union(b_arena *a, const char *slot, const b_cand *c, size_t n,
+static med_rc merge_union(med_arena *a, const char *slot, const b_cand *c, size_t n,
                           b_conflict_result *out, med_err *err)
 {
     size_t total = 0;
@@ -43,7 +43,7 @@ static med_rc merge_union(b_arena *a, const char *slot, const b_cand *c, size_t 
             return reject(out, MED_R_B_CONFLICT_REJECT_UNMERGEABLE, slot, err);
         total += c[i].n_items;
     }
-    char **all = B_NEWN(a, char *, total);
+    char **all = MED_NEWN(a, char *, total);
     if (!all) return med_err_set(err, MED_ERR_NOMEM, MED_R_INFRA_TRANSIENT_FAILURE, slot, "out of memory");
     size_t k = 0;
     for (size_t i = 0; i < n; i++)
@@ -155,7 +155,7 @@ static int one_distinct(const b_cand *c, size_t n)
     return distinct_values(c, alive, n, &one) == 1;
 }
 
-med_rc b_conflict_resolve(b_arena *a, const char *slot, const b_cand *c, size_t n,
+med_rc b_conflict_resolve(med_arena *a, const char *slot, const b_cand *c, size_t n,
                           b_conflict_result *out, med_err *err)
 {
     memset(out, 0, sizeof *out);
@@ -179,13 +179,13 @@ med_rc b_conflict_resolve(b_arena *a, const char *slot, const b_cand *c, size_t 
     return resolve_scalar(slot, c, n, out, err);
 }
 
-static char *selected_text(b_arena *a, const b_conflict_result *r)
+static char *selected_text(med_arena *a, const b_conflict_result *r)
 {
-    if (r->selected) return b_arena_strdup(a, r->selected);
-    if (!r->merged) return b_arena_strdup(a, "");
+    if (r->selected) return med_arena_strdup(a, r->selected);
+    if (!r->merged) return med_arena_strdup(a, "");
     size_t len = 3;
     for (size_t i = 0; i < r->n_merged; i++) len += strlen(r->merged[i]) + 3;
-    char *s = b_arena_alloc(a, len);
+    char *s = med_arena_alloc(a, len);
     if (!s) return NULL;
     strcat(s, "[");
     for (size_t i = 0; i < r->n_merged; i++) {
@@ -199,17 +199,17 @@ static char *selected_text(b_arena *a, const b_conflict_result *r)
 }
 
 Mediation__V1__ConflictResolutionSnapshotLite *
-b_conflict_snapshot(b_arena *a, const char *slot, const b_cand *c, const char *const *raws,
+b_conflict_snapshot(med_arena *a, const char *slot, const b_cand *c, const char *const *raws,
                     size_t n, const b_conflict_result *r, const char *selected_redacted,
                     const char *policy_version)
 {
     Mediation__V1__ConflictResolutionSnapshotLite *s =
-        B_NEW(a, Mediation__V1__ConflictResolutionSnapshotLite);
-    Mediation__V1__ConflictCandidateLite **cs = B_NEWN(a, Mediation__V1__ConflictCandidateLite *, n);
+        MED_NEW(a, Mediation__V1__ConflictResolutionSnapshotLite);
+    Mediation__V1__ConflictCandidateLite **cs = MED_NEWN(a, Mediation__V1__ConflictCandidateLite *, n);
     if (!s || !cs) return NULL;
     mediation__v1__conflict_resolution_snapshot_lite__init(s);
     for (size_t i = 0; i < n; i++) {
-        cs[i] = B_NEW(a, Mediation__V1__ConflictCandidateLite);
+        cs[i] = MED_NEW(a, Mediation__V1__ConflictCandidateLite);
         if (!cs[i]) return NULL;
         mediation__v1__conflict_candidate_lite__init(cs[i]);
         cs[i]->source = (char *)c[i].source;

@@ -5,7 +5,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include "b_arena.h"
+#include "med/arena.h"
 #include "med/err.h"
 #include "mediation/v1/opportunity.pb-c.h"
 
@@ -45,14 +45,14 @@ int b_conflict_is_set_like(const char *slot);
 /* Resolves slot over n >= 1 candidates. A reject returns MED_ERR_INVALID
  * with the reason code in err and out->action = "reject". n == 0 is a
  * reject (b_conflict_reject_unmergeable). Arena holds merged lists. */
-med_rc b_conflict_resolve(b_arena *a, const char *slot, const b_cand *c, size_t n,
+med_rc b_conflict_resolve(med_arena *a, const char *slot, const b_cand *c, size_t n,
                           b_conflict_result *out, med_err *err);
 
 /* The snapshot of a resolution, built in the arena. raws[i] is the redacted
  * raw of c[i] and selected_redacted (NULL = the result itself) the redacted
  * selection: the caller redacts, B.7 comes before any audit. */
 Mediation__V1__ConflictResolutionSnapshotLite *
-b_conflict_snapshot(b_arena *a, const char *slot, const b_cand *c, const char *const *raws,
+b_conflict_snapshot(med_arena *a, const char *slot, const b_cand *c, const char *const *raws,
                     size_t n, const b_conflict_result *r, const char *selected_redacted,
                     const char *policy_version);
 

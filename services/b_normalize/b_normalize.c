@@ -47,8 +47,8 @@ static med_rc load_dictionaries(b_work *w, med_err *err)
 {
     med_err e;
     med_err_clear(&e);
-    w->dict = B_NEW(w->a, b_bucket_dict);
-    w->policy = B_NEW(w->a, b_redact_policy);
+    w->dict = MED_NEW(w->a, b_bucket_dict);
+    w->policy = MED_NEW(w->a, b_redact_policy);
     if (!w->dict || !w->policy) return med_err_set(err, MED_ERR_NOMEM, MED_R_INFRA_TRANSIENT_FAILURE, NULL, "oom");
     if (b_bucket_dict_build(w->cfg.bucket_bounds, w->cfg.bucket_dict_version, w->dict, &e) != MED_OK)
         b_work_reject_err(w, &e);
@@ -132,8 +132,8 @@ static void record_band(b_work *w, int corrected)
 {
     b_rec *r = b_work_rec(w, "OpportunityContext.confidenceBand", NULL, "sensingDecisionLite");
     if (!r) return;
-    r->raws[r->n_raw++] = b_arena_printf(w->a, "%.17g", w->p->sensing_decision_lite->confidence_band);
-    r->normalized = b_arena_printf(w->a, "%.17g", w->band);
+    r->raws[r->n_raw++] = med_arena_printf(w->a, "%.17g", w->p->sensing_decision_lite->confidence_band);
+    r->normalized = med_arena_printf(w->a, "%.17g", w->band);
     if (corrected) {
         r->mapping_action = "value_corrected";
         r->reason = MED_R_B_VALUE_CORRECTED;
@@ -240,7 +240,7 @@ static void record_seed_fields(b_work *w)
     if (r && s->timestamps->request_at_unix_ms > 0) {
         char ts[32];
         med_format_utc_ms(s->timestamps->request_at_unix_ms, ts, sizeof ts);
-        r->raws[r->n_raw++] = b_arena_strdup(w->a, ts);
+        r->raws[r->n_raw++] = med_arena_strdup(w->a, ts);
         r->normalized = r->raws[0];
         r->norm_path = "RequestMeta.requestTimestamp";
     }
@@ -342,7 +342,7 @@ static void map_all(b_work *w, med_err *err)
 med_rc b_normalize_run(const b_normalize_in *in, b_normalize_out *out, med_err *err)
 {
     memset(out, 0, sizeof *out);
-    b_work *w = B_NEW(&out->arena, b_work);
+    b_work *w = MED_NEW(&out->arena, b_work);
     if (!w) return med_err_set(err, MED_ERR_NOMEM, MED_R_INFRA_TRANSIENT_FAILURE, NULL, "oom");
     w->in = in;
     w->out = out;
@@ -361,5 +361,5 @@ med_rc b_normalize_run(const b_normalize_in *in, b_normalize_out *out, med_err *
 
 void b_normalize_out_free(b_normalize_out *out)
 {
-    b_arena_free(&out->arena);
+    med_arena_free(&out->arena);
 }

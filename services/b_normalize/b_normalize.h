@@ -6,7 +6,7 @@
 
 #include <jansson.h>
 #include <stdint.h>
-#include "b_arena.h"
+#include "med/arena.h"
 #include "b_verdict.h"
 #include "med/err.h"
 #include "mediation/v1/audit.pb-c.h"
@@ -24,7 +24,7 @@ typedef struct b_normalize_in {
 } b_normalize_in;
 
 typedef struct b_normalize_out {
-    b_arena arena;                                  /* owns everything below */
+    med_arena arena;                                  /* owns everything below */
     Mediation__V1__NormalizedOpportunity *norm;     /* trace left unset for the caller */
     Mediation__V1__BStageAuditLite *audit;
     Mediation__V1__SignalNormalizedEventLite *signal;  /* NULL unless sampled in */

@@ -8,7 +8,7 @@
 #include "med/reason.h"
 
 typedef struct proj_state {
-    b_arena *a;
+    med_arena *a;
     b_projection *out;
     int missing_required, invalid_required, degraded_optional;
     int nomem;
@@ -20,7 +20,7 @@ static void cover(proj_state *st, const char *path, const char *from, const char
                   const char *code, int required)
 {
     Mediation__V1__ProjectionTargetCoverageLite *c =
-        B_NEW(st->a, Mediation__V1__ProjectionTargetCoverageLite);
+        MED_NEW(st->a, Mediation__V1__ProjectionTargetCoverageLite);
     if (!c) {
         st->nomem = 1;
         return;
@@ -173,10 +173,10 @@ static void decide(proj_state *st)
     }
 }
 
-static med_rc finish(b_arena *a, b_projection *out, const char *version, char *json)
+static med_rc finish(med_arena *a, b_projection *out, const char *version, char *json)
 {
-    Mediation__V1__OpenrtbProjectionLite *l = B_NEW(a, Mediation__V1__OpenrtbProjectionLite);
-    char *copy = b_arena_strdup(a, json ? json : "{}");
+    Mediation__V1__OpenrtbProjectionLite *l = MED_NEW(a, Mediation__V1__OpenrtbProjectionLite);
+    char *copy = med_arena_strdup(a, json ? json : "{}");
     if (!l || !copy) return MED_ERR_NOMEM;
     mediation__v1__openrtb_projection_lite__init(l);
     l->openrtb_projection_version = (char *)version;
@@ -187,11 +187,11 @@ static med_rc finish(b_arena *a, b_projection *out, const char *version, char *j
     return MED_OK;
 }
 
-med_rc b_project(b_arena *a, const b_proj_input *in, const char *version, b_projection *out,
+med_rc b_project(med_arena *a, const b_proj_input *in, const char *version, b_projection *out,
                  med_err *err)
 {
     memset(out, 0, sizeof *out);
-    out->coverage = B_NEWN(a, Mediation__V1__ProjectionTargetCoverageLite *, 24);
+    out->coverage = MED_NEWN(a, Mediation__V1__ProjectionTargetCoverageLite *, 24);
     if (!out->coverage) return med_err_set(err, MED_ERR_NOMEM, MED_R_INFRA_TRANSIENT_FAILURE, NULL, "oom");
     if (!in->redaction_enforced) {
         out->disposition = "unmapped";

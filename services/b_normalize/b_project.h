@@ -5,7 +5,7 @@
 #define B_PROJECT_H
 
 #include <stddef.h>
-#include "b_arena.h"
+#include "med/arena.h"
 #include "med/err.h"
 #include "mediation/v1/opportunity.pb-c.h"
 
@@ -34,7 +34,7 @@ typedef struct b_projection {
 /* MED_OK with a mapped/partial projection; MED_ERR_INVALID with the B.9
  * reject code (unmapped, or no redaction first) and out still filled with
  * the coverage. MED_ERR_NOMEM on allocation failure. */
-med_rc b_project(b_arena *a, const b_proj_input *in, const char *version, b_projection *out,
+med_rc b_project(med_arena *a, const b_proj_input *in, const char *version, b_projection *out,
                  med_err *err);
 
 #endif

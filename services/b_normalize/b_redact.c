@@ -164,7 +164,7 @@ static int coarsen(const char *method, const char *raw, char *out, size_t cap)
     return 1;
 }
 
-void b_redactor_init(b_redactor *r, const b_redact_policy *p, const char *salt, b_arena *a)
+void b_redactor_init(b_redactor *r, const b_redact_policy *p, const char *salt, med_arena *a)
 {
     memset(r, 0, sizeof *r);
     r->policy = p;
@@ -201,17 +201,17 @@ static med_rc record(b_redactor *r, const b_redact_rule *rule, const char *raw, 
     }
     if (already_decided(r, rule->path, digest)) return MED_OK;
     if (r->n_decisions >= B_REDACT_MAX_DECISIONS) return exec_failed(err, rule->path, "too many fields");
-    Mediation__V1__RedactionFieldDecisionLite *d = B_NEW(r->arena, Mediation__V1__RedactionFieldDecisionLite);
+    Mediation__V1__RedactionFieldDecisionLite *d = MED_NEW(r->arena, Mediation__V1__RedactionFieldDecisionLite);
     if (!d) return exec_failed(err, rule->path, "out of memory");
     mediation__v1__redaction_field_decision_lite__init(d);
-    d->field_path = b_arena_strdup(r->arena, rule->path);
-    d->sensitivity_class = b_arena_strdup(r->arena, rule->cls);
-    d->action = b_arena_strdup(r->arena, rule->action);
-    d->input_digest = b_arena_strdup(r->arena, digest);
+    d->field_path = med_arena_strdup(r->arena, rule->path);
+    d->sensitivity_class = med_arena_strdup(r->arena, rule->cls);
+    d->action = med_arena_strdup(r->arena, rule->action);
+    d->input_digest = med_arena_strdup(r->arena, digest);
     if (strcmp(rule->action, "drop") != 0) {
         d->output_preview_or_na_opt_case =
             MEDIATION__V1__REDACTION_FIELD_DECISION_LITE__OUTPUT_PREVIEW_OR_NA_OPT_OUTPUT_PREVIEW_OR_NA;
-        d->output_preview_or_na = b_arena_printf(r->arena, "%.20s", out);
+        d->output_preview_or_na = med_arena_printf(r->arena, "%.20s", out);
     }
     d->reason_code = (char *)MED_R_B_REDACTION_APPLIED;
     r->decisions[r->n_decisions++] = d;
@@ -246,7 +246,7 @@ med_rc b_redactor_apply(b_redactor *r, const char *path, const char *raw, const 
     med_rc rc = record(r, &rule, raw, buf, err);
     if (rc != MED_OK) return rc;
     /* pass keeps the whole value, even past the preview buffer. */
-    *out = b_arena_strdup(r->arena, strcmp(rule.action, "pass") == 0 ? raw : buf);
+    *out = med_arena_strdup(r->arena, strcmp(rule.action, "pass") == 0 ? raw : buf);
     return *out ? MED_OK : exec_failed(err, path, "out of memory");
 }
 
@@ -262,10 +262,10 @@ Mediation__V1__RedactionSnapshotLite *b_redactor_snapshot(b_redactor *r, const c
                                                           const char *attempt_key,
                                                           int64_t now_ms)
 {
-    Mediation__V1__RedactionSnapshotLite *s = B_NEW(r->arena, Mediation__V1__RedactionSnapshotLite);
-    Mediation__V1__RedactionActionSummary *sum = B_NEW(r->arena, Mediation__V1__RedactionActionSummary);
+    Mediation__V1__RedactionSnapshotLite *s = MED_NEW(r->arena, Mediation__V1__RedactionSnapshotLite);
+    Mediation__V1__RedactionActionSummary *sum = MED_NEW(r->arena, Mediation__V1__RedactionActionSummary);
     Mediation__V1__RedactionFieldDecisionLite **ds =
-        B_NEWN(r->arena, Mediation__V1__RedactionFieldDecisionLite *, (size_t)r->n_decisions);
+        MED_NEWN(r->arena, Mediation__V1__RedactionFieldDecisionLite *, (size_t)r->n_decisions);
     if (!s || !sum || !ds) return NULL;
     mediation__v1__redaction_snapshot_lite__init(s);
     mediation__v1__redaction_action_summary__init(sum);
@@ -302,12 +302,12 @@ med_rc b_redactor_guard(const b_redactor *r, const char *const *texts, size_t n,
     return MED_OK;
 }
 
-Mediation__V1__RedactionPolicyLite *b_redact_policy_lite(b_arena *a, const b_redact_policy *p)
+Mediation__V1__RedactionPolicyLite *b_redact_policy_lite(med_arena *a, const b_redact_policy *p)
 {
-    Mediation__V1__RedactionPolicyLite *l = B_NEW(a, Mediation__V1__RedactionPolicyLite);
-    Mediation__V1__HashRuleLite *h = B_NEW(a, Mediation__V1__HashRuleLite);
-    Mediation__V1__FieldClassRuleLite **rs = B_NEWN(a, Mediation__V1__FieldClassRuleLite *, (size_t)p->n_rules);
-    Mediation__V1__CoarsenRuleLite **cs = B_NEWN(a, Mediation__V1__CoarsenRuleLite *, (size_t)p->n_rules);
+    Mediation__V1__RedactionPolicyLite *l = MED_NEW(a, Mediation__V1__RedactionPolicyLite);
+    Mediation__V1__HashRuleLite *h = MED_NEW(a, Mediation__V1__HashRuleLite);
+    Mediation__V1__FieldClassRuleLite **rs = MED_NEWN(a, Mediation__V1__FieldClassRuleLite *, (size_t)p->n_rules);
+    Mediation__V1__CoarsenRuleLite **cs = MED_NEWN(a, Mediation__V1__CoarsenRuleLite *, (size_t)p->n_rules);
     if (!l || !h || !rs || !cs) return NULL;
     mediation__v1__redaction_policy_lite__init(l);
     mediation__v1__hash_rule_lite__init(h);
@@ -315,14 +315,14 @@ Mediation__V1__RedactionPolicyLite *b_redact_policy_lite(b_arena *a, const b_red
     h->salt_key_ref = (char *)p->salt_key_ref;
     size_t nc = 0;
     for (int i = 0; i < p->n_rules; i++) {
-        rs[i] = B_NEW(a, Mediation__V1__FieldClassRuleLite);
+        rs[i] = MED_NEW(a, Mediation__V1__FieldClassRuleLite);
         if (!rs[i]) return NULL;
         mediation__v1__field_class_rule_lite__init(rs[i]);
         rs[i]->field_path = (char *)p->rules[i].path;
         rs[i]->sensitivity_class = (char *)p->rules[i].cls;
         rs[i]->default_action = (char *)p->rules[i].action;
         if (!p->rules[i].coarsen[0]) continue;
-        cs[nc] = B_NEW(a, Mediation__V1__CoarsenRuleLite);
+        cs[nc] = MED_NEW(a, Mediation__V1__CoarsenRuleLite);
         if (!cs[nc]) return NULL;
         mediation__v1__coarsen_rule_lite__init(cs[nc]);
         cs[nc]->field_path = (char *)p->rules[i].path;

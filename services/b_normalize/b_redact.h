@@ -5,7 +5,7 @@
 #define B_REDACT_H
 
 #include <jansson.h>
-#include "b_arena.h"
+#include "med/arena.h"
 #include "med/err.h"
 #include "mediation/v1/opportunity.pb-c.h"
 
@@ -42,7 +42,7 @@ void b_redact_hash(const char *salt, const char *value, char out[65]);
 typedef struct b_redactor {
     const b_redact_policy *policy;
     const char *salt;
-    b_arena *arena;
+    med_arena *arena;
     Mediation__V1__RedactionFieldDecisionLite *decisions[B_REDACT_MAX_DECISIONS];
     int n_decisions;
     const char *sensitive[B_REDACT_MAX_SENSITIVE]; /* raw S2/S3 values seen */
@@ -51,7 +51,7 @@ typedef struct b_redactor {
     int pass, hash, coarsen, drop;
 } b_redactor;
 
-void b_redactor_init(b_redactor *r, const b_redact_policy *p, const char *salt, b_arena *a);
+void b_redactor_init(b_redactor *r, const b_redact_policy *p, const char *salt, med_arena *a);
 /* Redacted text of raw at path (arena), recording one field decision per
  * distinct (path, raw). A drop gives "NA". Failures reject:
  * b_redaction_execution_failed. */
@@ -66,6 +66,6 @@ Mediation__V1__RedactionSnapshotLite *b_redactor_snapshot(b_redactor *r, const c
  * a raw S2/S3 value verbatim. */
 med_rc b_redactor_guard(const b_redactor *r, const char *const *texts, size_t n, med_err *err);
 /* The policy as it travels (RedactionPolicyLite), in the arena. */
-Mediation__V1__RedactionPolicyLite *b_redact_policy_lite(b_arena *a, const b_redact_policy *p);
+Mediation__V1__RedactionPolicyLite *b_redact_policy_lite(med_arena *a, const b_redact_policy *p);
 
 #endif

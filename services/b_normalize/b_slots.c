@@ -132,7 +132,7 @@ static med_rc map_enum_slot(b_work *w, const char *slot, const char *qualified, 
     for (size_t i = 0; i < sc->n; i++) {
         b_enum_result er;
         b_enum_normalize(slot, sc->c[i].raw, w->cfg.enum_aliases, &er, NULL);
-        sc->c[i].value = b_arena_strdup(w->a, er.value);
+        sc->c[i].value = med_arena_strdup(w->a, er.value);
         actions[i] = er.mapping_action;
     }
     fill_raws(r, sc);
@@ -230,13 +230,13 @@ static list_view tags_of(const Mediation__V1__SourceSlotLite *s)
     return l;
 }
 
-static const char *list_json(b_arena *a, char *const *items, size_t n)
+static const char *list_json(med_arena *a, char *const *items, size_t n)
 {
     json_t *arr = json_array();
     for (size_t i = 0; arr && i < n; i++) json_array_append_new(arr, json_string(items[i]));
     char *t = arr ? json_dumps(arr, JSON_COMPACT) : NULL;
     json_decref(arr);
-    const char *copy = b_arena_strdup(a, t ? t : "[]");
+    const char *copy = med_arena_strdup(a, t ? t : "[]");
     free(t);
     return copy;
 }
@@ -281,7 +281,7 @@ static void map_a_gating(b_work *w, const char *slot, const char *qualified, con
     b_enum_result er;
     b_enum_normalize(slot, raw, w->cfg.enum_aliases, &er, NULL);
     b_rec *r = b_work_rec(w, qualified, NULL, source);
-    *dst = b_arena_strdup(w->a, er.value);
+    *dst = med_arena_strdup(w->a, er.value);
     if (!r) return;
     r->raws[r->n_raw++] = raw;
     r->normalized = *dst;

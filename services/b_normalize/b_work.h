@@ -48,7 +48,7 @@ typedef struct b_slot_conflict {
 typedef struct b_work {
     const b_normalize_in *in;
     b_normalize_out *out;
-    b_arena *a;
+    med_arena *a;
     const Mediation__V1__BIngressPacketLite *p;
     b_schema_cfg cfg;
     b_verdict *v;

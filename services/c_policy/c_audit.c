@@ -5,11 +5,11 @@
 #include "med/reason.h"
 
 #define NEW(a, T, init) \
-    T *p = c_arena_alloc((a), sizeof *p); \
+    T *p = med_arena_alloc((a), sizeof *p); \
     if (!p) return NULL; \
     init(p)
 
-static Mediation__V1__PolicyHitRuleLite *hit_rule(c_arena *a, const c_gate_result *g)
+static Mediation__V1__PolicyHitRuleLite *hit_rule(med_arena *a, const c_gate_result *g)
 {
     NEW(a, Mediation__V1__PolicyHitRuleLite, mediation__v1__policy_hit_rule_lite__init);
     p->gate = c_pb_str(g->gate);
@@ -19,7 +19,7 @@ static Mediation__V1__PolicyHitRuleLite *hit_rule(c_arena *a, const c_gate_resul
     return p;
 }
 
-static Mediation__V1__PolicyDecisionActionLite *action(c_arena *a, const c_gate_result *g,
+static Mediation__V1__PolicyDecisionActionLite *action(med_arena *a, const c_gate_result *g,
                                                        int step)
 {
     NEW(a, Mediation__V1__PolicyDecisionActionLite, mediation__v1__policy_decision_action_lite__init);
@@ -30,7 +30,7 @@ static Mediation__V1__PolicyDecisionActionLite *action(c_arena *a, const c_gate_
     return p;
 }
 
-static Mediation__V1__PolicyGateResultLite *gate_result(c_arena *a, const c_gate_result *g)
+static Mediation__V1__PolicyGateResultLite *gate_result(med_arena *a, const c_gate_result *g)
 {
     NEW(a, Mediation__V1__PolicyGateResultLite, mediation__v1__policy_gate_result_lite__init);
     p->gate = c_pb_str(g->gate);
@@ -42,9 +42,9 @@ static Mediation__V1__PolicyGateResultLite *gate_result(c_arena *a, const c_gate
 }
 
 /* hitRules: every block and degrade, else the last allow as an explicit pass. */
-static int build_hit_rules(c_arena *a, const c_eval *e, Mediation__V1__PolicyAuditSnapshotLite *s)
+static int build_hit_rules(med_arena *a, const c_eval *e, Mediation__V1__PolicyAuditSnapshotLite *s)
 {
-    s->hit_rules = c_arena_alloc(a, (e->n_steps ? e->n_steps : 1) * sizeof *s->hit_rules);
+    s->hit_rules = med_arena_alloc(a, (e->n_steps ? e->n_steps : 1) * sizeof *s->hit_rules);
     if (!s->hit_rules) return 0;
     for (size_t i = 0; i < e->n_steps; i++) {
         c_action act = e->steps[i].action;
@@ -56,11 +56,11 @@ static int build_hit_rules(c_arena *a, const c_eval *e, Mediation__V1__PolicyAud
     return 1;
 }
 
-static int build_steps(c_arena *a, const c_eval *e, Mediation__V1__PolicyAuditSnapshotLite *s)
+static int build_steps(med_arena *a, const c_eval *e, Mediation__V1__PolicyAuditSnapshotLite *s)
 {
     size_t n = e->n_steps ? e->n_steps : 1;
-    s->decision_actions = c_arena_alloc(a, n * sizeof *s->decision_actions);
-    s->gate_results = c_arena_alloc(a, n * sizeof *s->gate_results);
+    s->decision_actions = med_arena_alloc(a, n * sizeof *s->decision_actions);
+    s->gate_results = med_arena_alloc(a, n * sizeof *s->gate_results);
     if (!s->decision_actions || !s->gate_results) return 0;
     for (size_t i = 0; i < e->n_steps; i++) {
         s->decision_actions[i] = action(a, &e->steps[i], (int)i + 1);
@@ -71,7 +71,7 @@ static int build_steps(c_arena *a, const c_eval *e, Mediation__V1__PolicyAuditSn
     return 1;
 }
 
-static Mediation__V1__PolicyFinalConclusionLite *conclusion(c_arena *a, const c_eval *e)
+static Mediation__V1__PolicyFinalConclusionLite *conclusion(med_arena *a, const c_eval *e)
 {
     NEW(a, Mediation__V1__PolicyFinalConclusionLite, mediation__v1__policy_final_conclusion_lite__init);
     const c_gate_result *w = &e->steps[e->winner];
@@ -85,7 +85,7 @@ static Mediation__V1__PolicyFinalConclusionLite *conclusion(c_arena *a, const c_
     return p->ad_decision_lite && p->constraints_lite ? p : NULL;
 }
 
-static Mediation__V1__PolicyVersionSnapshotLite *versions(c_arena *a, const c_eval *e,
+static Mediation__V1__PolicyVersionSnapshotLite *versions(med_arena *a, const c_eval *e,
                                                           const Mediation__V1__NormalizedOpportunity *m)
 {
     NEW(a, Mediation__V1__PolicyVersionSnapshotLite, mediation__v1__policy_version_snapshot_lite__init);
@@ -103,7 +103,7 @@ static Mediation__V1__PolicyVersionSnapshotLite *versions(c_arena *a, const c_ev
     return p;
 }
 
-static Mediation__V1__PolicyShortCircuitSnapshotLite *short_circuit(c_arena *a, const c_eval *e)
+static Mediation__V1__PolicyShortCircuitSnapshotLite *short_circuit(med_arena *a, const c_eval *e)
 {
     NEW(a, Mediation__V1__PolicyShortCircuitSnapshotLite,
         mediation__v1__policy_short_circuit_snapshot_lite__init);
@@ -116,11 +116,11 @@ static Mediation__V1__PolicyShortCircuitSnapshotLite *short_circuit(c_arena *a, 
     return p;
 }
 
-static int build_issue(c_arena *a, const c_eval *e, Mediation__V1__PolicyAuditSnapshotLite *s)
+static int build_issue(med_arena *a, const c_eval *e, Mediation__V1__PolicyAuditSnapshotLite *s)
 {
     if (!e->has_issue) return 1;
-    Mediation__V1__PolicyInputIssueLite *p = c_arena_alloc(a, sizeof *p);
-    s->input_issues = c_arena_alloc(a, sizeof *s->input_issues);
+    Mediation__V1__PolicyInputIssueLite *p = med_arena_alloc(a, sizeof *p);
+    s->input_issues = med_arena_alloc(a, sizeof *s->input_issues);
     if (!p || !s->input_issues) return 0;
     mediation__v1__policy_input_issue_lite__init(p);
     p->field_path = c_pb_str(e->issue.field_path);
@@ -134,7 +134,7 @@ static int build_issue(c_arena *a, const c_eval *e, Mediation__V1__PolicyAuditSn
     return 1;
 }
 
-Mediation__V1__PolicyAuditSnapshotLite *c_audit_build(c_arena *a, const c_eval *e,
+Mediation__V1__PolicyAuditSnapshotLite *c_audit_build(med_arena *a, const c_eval *e,
                                                       const Mediation__V1__NormalizedOpportunity *msg)
 {
     NEW(a, Mediation__V1__PolicyAuditSnapshotLite, mediation__v1__policy_audit_snapshot_lite__init);

@@ -3,14 +3,14 @@
 #ifndef C_AUDIT_H
 #define C_AUDIT_H
 
-#include "c_arena.h"
+#include "med/arena.h"
 #include "c_types.h"
 #include "med/err.h"
 #include "mediation/v1/policy.pb-c.h"
 
 /* Built in the arena from e; msg (may be NULL) gives the input anchors and
  * mapping warnings. NULL when out of memory. */
-Mediation__V1__PolicyAuditSnapshotLite *c_audit_build(c_arena *a, const c_eval *e,
+Mediation__V1__PolicyAuditSnapshotLite *c_audit_build(med_arena *a, const c_eval *e,
                                                       const Mediation__V1__NormalizedOpportunity *msg);
 
 /* MED_OK when every required field of C.4 is present; otherwise

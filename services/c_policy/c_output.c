@@ -5,7 +5,7 @@
 #include "med/names.h"
 
 #define NEW(a, T, init) \
-    T *p = c_arena_alloc((a), sizeof *p); \
+    T *p = med_arena_alloc((a), sizeof *p); \
     if (!p) return NULL; \
     init(p)
 
@@ -103,7 +103,7 @@ static Mediation__V1__PolicyBlockedResultLite *blocked_result(const c_out_ctx *c
     return p->keys && p->constraints_lite && p->ad_decision_lite && p->state_update ? p : NULL;
 }
 
-static Mediation__V1__UpstreamTerminalLite *terminal(c_arena *a, const char *stage,
+static Mediation__V1__UpstreamTerminalLite *terminal(med_arena *a, const char *stage,
                                                      const char *action, const char *code,
                                                      char **secondary, size_t n_secondary,
                                                      const char *hint)
@@ -126,7 +126,7 @@ static Mediation__V1__EComposeInputLite *compose_placeholders(const c_out_ctx *c
                                                               const char *source)
 {
     NEW(c->arena, Mediation__V1__EComposeInputLite, mediation__v1__ecompose_input_lite__init);
-    Mediation__V1__ComposeContextLite *ctx = c_arena_alloc(c->arena, sizeof *ctx);
+    Mediation__V1__ComposeContextLite *ctx = med_arena_alloc(c->arena, sizeof *ctx);
     if (!ctx) return NULL;
     mediation__v1__compose_context_lite__init(ctx);
     ctx->compose_source_opt_case = MEDIATION__V1__COMPOSE_CONTEXT_LITE__COMPOSE_SOURCE_OPT_COMPOSE_SOURCE;
@@ -174,7 +174,7 @@ Mediation__V1__ComposeInput *c_output_compose_b_reject(const c_out_ctx *c, const
 {
     const Mediation__V1__NormalizedOpportunity *m = c->msg;
     Mediation__V1__ComposeInput *ci = compose(c, C_COMPOSE_SOURCE_B_REJECT);
-    Mediation__V1__PolicyBlockedResultLite *r = c_arena_alloc(c->arena, sizeof *r);
+    Mediation__V1__PolicyBlockedResultLite *r = med_arena_alloc(c->arena, sizeof *r);
     if (!ci || !r) return NULL;
     mediation__v1__policy_blocked_result_lite__init(r);
     r->keys = c_pb_keys(c->arena, keys);
@@ -189,7 +189,7 @@ Mediation__V1__ComposeInput *c_output_compose_b_reject(const c_out_ctx *c, const
     return r->keys && ci->upstream_terminal ? ci : NULL;
 }
 
-static Mediation__V1__ReasonCode *reason(c_arena *a, const c_gate_result *g, const char *rule_version)
+static Mediation__V1__ReasonCode *reason(med_arena *a, const c_gate_result *g, const char *rule_version)
 {
     NEW(a, Mediation__V1__ReasonCode, mediation__v1__reason_code__init);
     p->code = c_pb_str(g->reason_code);
@@ -209,7 +209,7 @@ static int audit_decision(const c_out_ctx *c, Mediation__V1__StageAudit *sa)
     sa->decision_action = c_pb_str(c_action_name(e->final_action));
     sa->secondary_reason_codes = c_pb_strv(c->arena, e->secondary, e->n_secondary);
     sa->n_secondary_reason_codes = e->n_secondary;
-    sa->reason_codes = c_arena_alloc(c->arena, (e->n_steps ? e->n_steps : 1) * sizeof *sa->reason_codes);
+    sa->reason_codes = med_arena_alloc(c->arena, (e->n_steps ? e->n_steps : 1) * sizeof *sa->reason_codes);
     if (!sa->secondary_reason_codes || !sa->reason_codes) return 0;
     for (size_t i = 0; i < e->n_steps; i++)
         if (!(sa->reason_codes[sa->n_reason_codes++] = reason(c->arena, &e->steps[i], rv))) return 0;

@@ -5,7 +5,7 @@
 #ifndef C_OUTPUT_H
 #define C_OUTPUT_H
 
-#include "c_arena.h"
+#include "med/arena.h"
 #include "c_types.h"
 #include "mediation/v1/audit.pb-c.h"
 #include "mediation/v1/compose.pb-c.h"
@@ -15,7 +15,7 @@
 #define C_COMPOSE_SOURCE_B_REJECT "b_reject"
 
 typedef struct c_out_ctx {
-    c_arena *arena;
+    med_arena *arena;
     const c_eval *e;                                   /* NULL for a forwarded B reject */
     const Mediation__V1__NormalizedOpportunity *msg;   /* NULL when undecodable */
     Mediation__V1__TraceContext *trace;                /* input trace + this hop */

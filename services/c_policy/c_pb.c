@@ -12,20 +12,20 @@ const char *c_pb_version(const Mediation__V1__PolicySnapshotLite *s, const char 
     return s && field_value && field_value[0] ? field_value : C_NA;
 }
 
-char **c_pb_strv(c_arena *a, const char *const *v, size_t n)
+char **c_pb_strv(med_arena *a, const char *const *v, size_t n)
 {
-    char **out = c_arena_alloc(a, (n ? n : 1) * sizeof *out);
+    char **out = med_arena_alloc(a, (n ? n : 1) * sizeof *out);
     if (!out) return NULL;
     for (size_t i = 0; i < n; i++) out[i] = c_pb_str(v[i]);
     return out;
 }
 
 #define NEW(a, T, init) \
-    T *p = c_arena_alloc((a), sizeof *p); \
+    T *p = med_arena_alloc((a), sizeof *p); \
     if (!p) return NULL; \
     init(p)
 
-Mediation__V1__TraceKeys *c_pb_keys(c_arena *a, const c_keys *k)
+Mediation__V1__TraceKeys *c_pb_keys(med_arena *a, const c_keys *k)
 {
     NEW(a, Mediation__V1__TraceKeys, mediation__v1__trace_keys__init);
     p->trace_key = c_pb_str(k->trace_key);
@@ -35,20 +35,20 @@ Mediation__V1__TraceKeys *c_pb_keys(c_arena *a, const c_keys *k)
     return p;
 }
 
-static int set_list(c_arena *a, const c_strlist *l, char ***v, size_t *n)
+static int set_list(med_arena *a, const c_strlist *l, char ***v, size_t *n)
 {
     *n = l->n;
     *v = c_pb_strv(a, l->v, l->n);
     return *v != NULL;
 }
 
-Mediation__V1__ConstraintsLite *c_pb_constraints(c_arena *a, const c_constraints *c)
+Mediation__V1__ConstraintsLite *c_pb_constraints(med_arena *a, const c_constraints *c)
 {
     NEW(a, Mediation__V1__ConstraintsLite, mediation__v1__constraints_lite__init);
-    Mediation__V1__CategoryConstraints *cc = c_arena_alloc(a, sizeof *cc);
-    Mediation__V1__PersonalizationConstraints *pc = c_arena_alloc(a, sizeof *pc);
-    Mediation__V1__RenderConstraints *rc = c_arena_alloc(a, sizeof *rc);
-    Mediation__V1__SourceConstraints *sc = c_arena_alloc(a, sizeof *sc);
+    Mediation__V1__CategoryConstraints *cc = med_arena_alloc(a, sizeof *cc);
+    Mediation__V1__PersonalizationConstraints *pc = med_arena_alloc(a, sizeof *pc);
+    Mediation__V1__RenderConstraints *rc = med_arena_alloc(a, sizeof *rc);
+    Mediation__V1__SourceConstraints *sc = med_arena_alloc(a, sizeof *sc);
     if (!cc || !pc || !rc || !sc) return NULL;
     mediation__v1__category_constraints__init(cc);
     mediation__v1__personalization_constraints__init(pc);
@@ -72,7 +72,7 @@ Mediation__V1__ConstraintsLite *c_pb_constraints(c_arena *a, const c_constraints
     return p;
 }
 
-Mediation__V1__AdDecisionLite *c_pb_ad_decision(c_arena *a, const c_eval *e)
+Mediation__V1__AdDecisionLite *c_pb_ad_decision(med_arena *a, const c_eval *e)
 {
     NEW(a, Mediation__V1__AdDecisionLite, mediation__v1__ad_decision_lite__init);
     p->allow_ad = e->is_routable;
@@ -81,7 +81,7 @@ Mediation__V1__AdDecisionLite *c_pb_ad_decision(c_arena *a, const c_eval *e)
     return p;
 }
 
-Mediation__V1__StateTransitionLite *c_pb_state(c_arena *a, const c_eval *e)
+Mediation__V1__StateTransitionLite *c_pb_state(med_arena *a, const c_eval *e)
 {
     NEW(a, Mediation__V1__StateTransitionLite, mediation__v1__state_transition_lite__init);
     p->from_state = c_pb_str(e->from_state);
@@ -93,7 +93,7 @@ Mediation__V1__StateTransitionLite *c_pb_state(c_arena *a, const c_eval *e)
     return p;
 }
 
-static Mediation__V1__WarningLite *own_warning(c_arena *a, const c_warning *w)
+static Mediation__V1__WarningLite *own_warning(med_arena *a, const c_warning *w)
 {
     NEW(a, Mediation__V1__WarningLite, mediation__v1__warning_lite__init);
     p->reason_code = c_pb_str(w->reason_code);
@@ -104,7 +104,7 @@ static Mediation__V1__WarningLite *own_warning(c_arena *a, const c_warning *w)
 }
 
 /* C.1: mappingWarnings are copied to policyWarnings. */
-static Mediation__V1__WarningLite *mapping_warning(c_arena *a,
+static Mediation__V1__WarningLite *mapping_warning(med_arena *a,
                                                    const Mediation__V1__MappingWarningLite *m)
 {
     NEW(a, Mediation__V1__WarningLite, mediation__v1__warning_lite__init);
@@ -117,13 +117,13 @@ static Mediation__V1__WarningLite *mapping_warning(c_arena *a,
     return p;
 }
 
-Mediation__V1__WarningLite **c_pb_warnings(c_arena *a, const c_eval *e,
+Mediation__V1__WarningLite **c_pb_warnings(med_arena *a, const c_eval *e,
                                            const Mediation__V1__NormalizedOpportunity *msg,
                                            size_t *n)
 {
     size_t n_map = msg ? msg->n_mapping_warnings : 0;
     size_t total = e->warnings.n + n_map;
-    Mediation__V1__WarningLite **v = c_arena_alloc(a, (total ? total : 1) * sizeof *v);
+    Mediation__V1__WarningLite **v = med_arena_alloc(a, (total ? total : 1) * sizeof *v);
     if (!v) return NULL;
     size_t k = 0;
     for (size_t i = 0; i < e->warnings.n; i++)

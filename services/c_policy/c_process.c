@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "c_arena.h"
+#include "med/arena.h"
 #include "c_audit.h"
 #include "c_decide.h"
 #include "c_input.h"
@@ -24,7 +24,7 @@ typedef struct c_work {
     const c_process_in *in;
     Mediation__V1__NormalizedOpportunity *msg; /* NULL when undecodable */
     c_eval eval;
-    c_arena arena;
+    med_arena arena;
     Mediation__V1__TraceContext trace;
     Mediation__V1__StageHop hop;
     Mediation__V1__StageHop **hops_owned;
@@ -136,7 +136,7 @@ med_rc c_process(const c_process_in *in, c_emit *out, med_err *err)
     memset(&w, 0, sizeof w);
     w.in = in;
     c_eval_init(&w.eval);
-    c_arena_init(&w.arena);
+    med_arena_init(&w.arena);
     w.msg = mediation__v1__normalized_opportunity__unpack(NULL, in->len, in->data);
     c_input_keys(w.msg, &in->hdr, &w.keys);
     med_rc rc = with_hop(&w, err);
@@ -154,7 +154,7 @@ med_rc c_process(const c_process_in *in, c_emit *out, med_err *err)
     }
     if (rc != MED_OK) c_emit_free(out);
     free(w.hops_owned);
-    c_arena_free(&w.arena);
+    med_arena_free(&w.arena);
     c_eval_free(&w.eval);
     if (w.msg) mediation__v1__normalized_opportunity__free_unpacked(w.msg, NULL);
     return rc;

@@ -29,7 +29,7 @@ const char *d_out_plan_id(const d_output_in *in)
     return in->plan ? in->plan->route_plan_id : "NA";
 }
 
-Mediation__V1__TraceKeys *d_out_keys(d_arena *a, const d_ctx *c)
+Mediation__V1__TraceKeys *d_out_keys(med_arena *a, const d_ctx *c)
 {
     Mediation__V1__TraceKeys *k = NEW(a, Mediation__V1__TraceKeys, mediation__v1__trace_keys__init);
     if (!k) return NULL;
@@ -45,23 +45,23 @@ const char *d_out_source_name(const d_ctx *c, int idx)
     return c->reg && idx >= 0 && idx < c->reg->n_sources ? c->reg->sources[idx].source_id : "none";
 }
 
-char **d_out_strs(d_arena *a, const d_str_list *l, size_t *n)
+char **d_out_strs(med_arena *a, const d_str_list *l, size_t *n)
 {
     *n = l ? l->n : 0;
-    char **v = d_arena_alloc(a, (*n ? *n : 1) * sizeof *v);
+    char **v = med_arena_alloc(a, (*n ? *n : 1) * sizeof *v);
     for (size_t i = 0; v && i < *n; i++) v[i] = S(a, l->items[i]);
     return v;
 }
 
-static char **json_strs(d_arena *a, const json_t *arr, size_t *n)
+static char **json_strs(med_arena *a, const json_t *arr, size_t *n)
 {
     *n = json_array_size(arr);
-    char **v = d_arena_alloc(a, (*n ? *n : 1) * sizeof *v);
+    char **v = med_arena_alloc(a, (*n ? *n : 1) * sizeof *v);
     for (size_t i = 0; v && i < *n; i++) v[i] = S(a, json_string_value(json_array_get(arr, i)));
     return v;
 }
 
-static Mediation__V1__RenderPayloadLite *render_payload(d_arena *a, const json_t *bid)
+static Mediation__V1__RenderPayloadLite *render_payload(med_arena *a, const json_t *bid)
 {
     Mediation__V1__RenderPayloadLite *p =
         NEW(a, Mediation__V1__RenderPayloadLite, mediation__v1__render_payload_lite__init);
@@ -76,11 +76,11 @@ static Mediation__V1__RenderPayloadLite *render_payload(d_arena *a, const json_t
 
 /* Native markup becomes the asset references and destination E renders a
  * native card from; other markup leaves them empty. */
-static void native_assets(d_arena *a, const json_t *bid, Mediation__V1__NormalizedCandidateLite *o)
+static void native_assets(med_arena *a, const json_t *bid, Mediation__V1__NormalizedCandidateLite *o)
 {
     d_native n;
     if (d_native_parse(json_string_value(json_object_get(bid, "adm")), &n) == 0) {
-        char **refs = d_arena_alloc(a, n.n_assets * sizeof *refs);
+        char **refs = med_arena_alloc(a, n.n_assets * sizeof *refs);
         for (size_t i = 0; refs && i < n.n_assets; i++) refs[i] = S(a, n.assets[i]);
         if (refs) {
             o->asset_refs = refs;
@@ -91,7 +91,7 @@ static void native_assets(d_arena *a, const json_t *bid, Mediation__V1__Normaliz
     d_native_free(&n);
 }
 
-static Mediation__V1__NormalizedCandidateLite *candidate(d_arena *a, const d_ctx *ctx,
+static Mediation__V1__NormalizedCandidateLite *candidate(med_arena *a, const d_ctx *ctx,
                                                          const d_candidate *c, int64_t now)
 {
     Mediation__V1__NormalizedCandidateLite *o =
@@ -101,7 +101,7 @@ static Mediation__V1__NormalizedCandidateLite *candidate(d_arena *a, const d_ctx
         NEW(a, Mediation__V1__CreativeRefLite, mediation__v1__creative_ref_lite__init);
     Mediation__V1__CandidateNormalizeMetaLite *m = NEW(a, Mediation__V1__CandidateNormalizeMetaLite,
                                                        mediation__v1__candidate_normalize_meta_lite__init);
-    char **flags = d_arena_alloc(a, sizeof *flags);
+    char **flags = med_arena_alloc(a, sizeof *flags);
     if (!o || !pr || !cr || !m || !flags) return NULL;
     o->source_id = S(a, c->source_id);
     o->source_candidate_id = S(a, c->candidate_id);
@@ -137,7 +137,7 @@ static Mediation__V1__NormalizedCandidateLite *candidate(d_arena *a, const d_ctx
     return o;
 }
 
-static Mediation__V1__AuctionDecisionLite *auction(d_arena *a, const d_output_in *in)
+static Mediation__V1__AuctionDecisionLite *auction(med_arena *a, const d_output_in *in)
 {
     const d_run *r = in->run;
     const d_ctx *c = in->ctx;
@@ -168,7 +168,7 @@ static Mediation__V1__AuctionDecisionLite *auction(d_arena *a, const d_output_in
     v->execution_strategy_version = S(a, c->strategy.version);
     v->config_snapshot_id = S(a, c->config_snapshot_id);
     dbg->route_plan_id = S(a, d_out_plan_id(in));
-    dbg->route_audit_snapshot_ref = d_arena_printf(a, "%s:%s", c->trace_key, c->attempt_key);
+    dbg->route_audit_snapshot_ref = med_arena_printf(a, "%s:%s", c->trace_key, c->attempt_key);
     dbg->decision_version_refs = v;
     d->winner = win;
     d->price = p;
@@ -177,7 +177,7 @@ static Mediation__V1__AuctionDecisionLite *auction(d_arena *a, const d_output_in
     return d;
 }
 
-static Mediation__V1__RouteConclusionLite *conclusion(d_arena *a, const d_output_in *in)
+static Mediation__V1__RouteConclusionLite *conclusion(med_arena *a, const d_output_in *in)
 {
     d_end_view e = d_out_end(in->run);
     Mediation__V1__RouteConclusionLite *c =
@@ -195,7 +195,7 @@ static Mediation__V1__RouteConclusionLite *conclusion(d_arena *a, const d_output
     return c;
 }
 
-static Mediation__V1__DVersionAnchorsLite *anchors(d_arena *a, const d_ctx *c)
+static Mediation__V1__DVersionAnchorsLite *anchors(med_arena *a, const d_ctx *c)
 {
     Mediation__V1__DVersionAnchorsLite *v =
         NEW(a, Mediation__V1__DVersionAnchorsLite, mediation__v1__dversion_anchors_lite__init);
@@ -211,7 +211,7 @@ static Mediation__V1__DVersionAnchorsLite *anchors(d_arena *a, const d_ctx *c)
     return v;
 }
 
-Mediation__V1__ConfigSnapshotLite *d_out_config(d_arena *a, const d_ctx *c)
+Mediation__V1__ConfigSnapshotLite *d_out_config(med_arena *a, const d_ctx *c)
 {
     Mediation__V1__ConfigSnapshotLite *s =
         NEW(a, Mediation__V1__ConfigSnapshotLite, mediation__v1__config_snapshot_lite__init);
@@ -224,7 +224,7 @@ Mediation__V1__ConfigSnapshotLite *d_out_config(d_arena *a, const d_ctx *c)
 }
 
 
-static med_rc fill_dto(d_arena *a, const d_output_in *in, Mediation__V1__DToEOutputLite *o)
+static med_rc fill_dto(med_arena *a, const d_output_in *in, Mediation__V1__DToEOutputLite *o)
 {
     const d_ctx *c = in->ctx;
     const d_run *r = in->run;
@@ -234,7 +234,7 @@ static med_rc fill_dto(d_arena *a, const d_output_in *in, Mediation__V1__DToEOut
     o->request_key = S(a, c->request_key);
     o->attempt_key = S(a, c->attempt_key);
     size_t n = r->end == D_END_SERVED ? r->winners.n : 0;
-    o->normalized_candidates = d_arena_alloc(a, (n ? n : 1) * sizeof *o->normalized_candidates);
+    o->normalized_candidates = med_arena_alloc(a, (n ? n : 1) * sizeof *o->normalized_candidates);
     for (size_t i = 0; o->normalized_candidates && i < n; i++)
         o->normalized_candidates[i] = candidate(a, c, &r->winners.items[i], in->now_unix_ms);
     o->n_normalized_candidates = n;
@@ -263,7 +263,7 @@ static med_rc fill_dto(d_arena *a, const d_output_in *in, Mediation__V1__DToEOut
 med_rc d_output_build(const d_output_in *in, d_output *out, med_err *err)
 {
     memset(out, 0, sizeof *out);
-    d_arena *a = &out->arena;
+    med_arena *a = &out->arena;
     out->dto = NEW(a, Mediation__V1__DToEOutputLite, mediation__v1__dto_eoutput_lite__init);
     out->audit = NEW(a, Mediation__V1__DSupplyAuditLite, mediation__v1__dsupply_audit_lite__init);
     if (!out->dto || !out->audit || fill_dto(a, in, out->dto) != MED_OK ||
@@ -278,7 +278,7 @@ med_rc d_output_build(const d_output_in *in, d_output *out, med_err *err)
 void d_output_free(d_output *out)
 {
     /* policy_constraints_lite is borrowed from the input: never freed here. */
-    d_arena_free(&out->arena);
+    med_arena_free(&out->arena);
     out->dto = NULL;
     out->audit = NULL;
 }

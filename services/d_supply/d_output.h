@@ -3,13 +3,13 @@
 #ifndef D_OUTPUT_H
 #define D_OUTPUT_H
 
-#include "d_arena.h"
+#include "med/arena.h"
 #include "d_route.h"
 #include "med/err.h"
 #include "mediation/v1/compose.pb-c.h"
 
 typedef struct d_output {
-    d_arena arena;
+    med_arena arena;
     Mediation__V1__DToEOutputLite *dto;
     Mediation__V1__DSupplyAuditLite *audit;
 } d_output;

@@ -6,9 +6,9 @@
 #include "d_output_int.h"
 #include "med/reason.h"
 
-#define ARR(a, T, n) ((T *)d_arena_alloc((a), ((n) ? (n) : 1) * sizeof(T)))
+#define ARR(a, T, n) ((T *)med_arena_alloc((a), ((n) ? (n) : 1) * sizeof(T)))
 
-static Mediation__V1__RoutingHitSnapshotLite *hit_snapshot(d_arena *a, const d_output_in *in)
+static Mediation__V1__RoutingHitSnapshotLite *hit_snapshot(med_arena *a, const d_output_in *in)
 {
     const d_run *r = in->run;
     Mediation__V1__RoutingHitSnapshotLite *h =
@@ -24,7 +24,7 @@ static Mediation__V1__RoutingHitSnapshotLite *hit_snapshot(d_arena *a, const d_o
     return h;
 }
 
-static Mediation__V1__SourceFilterSnapshotLite *filter_snapshot(d_arena *a, const d_output_in *in)
+static Mediation__V1__SourceFilterSnapshotLite *filter_snapshot(med_arena *a, const d_output_in *in)
 {
     Mediation__V1__SourceFilterSnapshotLite *f = NEW(a, Mediation__V1__SourceFilterSnapshotLite,
                                                      mediation__v1__source_filter_snapshot_lite__init);
@@ -42,7 +42,7 @@ static Mediation__V1__SourceFilterSnapshotLite *filter_snapshot(d_arena *a, cons
     return f;
 }
 
-static Mediation__V1__RouteSwitchesLite *switches(d_arena *a, const d_run *r)
+static Mediation__V1__RouteSwitchesLite *switches(med_arena *a, const d_run *r)
 {
     Mediation__V1__RouteSwitchesLite *s =
         NEW(a, Mediation__V1__RouteSwitchesLite, mediation__v1__route_switches_lite__init);
@@ -62,7 +62,7 @@ static Mediation__V1__RouteSwitchesLite *switches(d_arena *a, const d_run *r)
     return s;
 }
 
-static Mediation__V1__DispatchRecordLite *dispatch_record(d_arena *a, const d_output_in *in,
+static Mediation__V1__DispatchRecordLite *dispatch_record(med_arena *a, const d_output_in *in,
                                                           const d_attempt *at)
 {
     Mediation__V1__DispatchRecordLite *d =
@@ -84,7 +84,7 @@ static Mediation__V1__DispatchRecordLite *dispatch_record(d_arena *a, const d_ou
     return d;
 }
 
-static Mediation__V1__TieBreakSnapshotLite *tie_break(d_arena *a, const d_output_in *in)
+static Mediation__V1__TieBreakSnapshotLite *tie_break(med_arena *a, const d_output_in *in)
 {
     Mediation__V1__TieBreakSnapshotLite *t =
         NEW(a, Mediation__V1__TieBreakSnapshotLite, mediation__v1__tie_break_snapshot_lite__init);
@@ -114,7 +114,7 @@ static Mediation__V1__TieBreakSnapshotLite *tie_break(d_arena *a, const d_output
     return t;
 }
 
-static Mediation__V1__RouteShortCircuitSnapshotLite *short_circuit(d_arena *a, const d_output_in *in)
+static Mediation__V1__RouteShortCircuitSnapshotLite *short_circuit(med_arena *a, const d_output_in *in)
 {
     Mediation__V1__RouteShortCircuitSnapshotLite *s = NEW(a, Mediation__V1__RouteShortCircuitSnapshotLite,
                                                           mediation__v1__route_short_circuit_snapshot_lite__init);
@@ -130,7 +130,7 @@ static Mediation__V1__RouteShortCircuitSnapshotLite *short_circuit(d_arena *a, c
     return s;
 }
 
-static Mediation__V1__RouteVersionSnapshotLite *versions(d_arena *a, const d_output_in *in)
+static Mediation__V1__RouteVersionSnapshotLite *versions(med_arena *a, const d_output_in *in)
 {
     Mediation__V1__RouteVersionSnapshotLite *v = NEW(a, Mediation__V1__RouteVersionSnapshotLite,
                                                      mediation__v1__route_version_snapshot_lite__init);
@@ -145,7 +145,7 @@ static Mediation__V1__RouteVersionSnapshotLite *versions(d_arena *a, const d_out
     return v;
 }
 
-Mediation__V1__RouteAuditSnapshotLite *d_out_route_audit(d_arena *a, const d_output_in *in)
+Mediation__V1__RouteAuditSnapshotLite *d_out_route_audit(med_arena *a, const d_output_in *in)
 {
     const d_run *r = in->run;
     Mediation__V1__RouteAuditSnapshotLite *au = NEW(a, Mediation__V1__RouteAuditSnapshotLite,
@@ -177,7 +177,7 @@ Mediation__V1__RouteAuditSnapshotLite *d_out_route_audit(d_arena *a, const d_out
     return au;
 }
 
-static Mediation__V1__WarningLite *warning(d_arena *a, const char *code, const char *field,
+static Mediation__V1__WarningLite *warning(med_arena *a, const char *code, const char *field,
                                            const char *orig, const char *corrected)
 {
     Mediation__V1__WarningLite *w = NEW(a, Mediation__V1__WarningLite, mediation__v1__warning_lite__init);
@@ -191,7 +191,7 @@ static Mediation__V1__WarningLite *warning(d_arena *a, const char *code, const c
     return w;
 }
 
-Mediation__V1__WarningLite **d_out_warnings(d_arena *a, const d_output_in *in, size_t *n)
+Mediation__V1__WarningLite **d_out_warnings(med_arena *a, const d_output_in *in, size_t *n)
 {
     const d_run *r = in->run;
     Mediation__V1__WarningLite **w = ARR(a, Mediation__V1__WarningLite *, 1 + r->n_attempts);
@@ -199,7 +199,7 @@ Mediation__V1__WarningLite **d_out_warnings(d_arena *a, const d_output_in *in, s
     if (!w) return NULL;
     if (in->budget_corrected)
         w[(*n)++] = warning(a, MED_R_D_INVALID_ROUTE_BUDGET_CORRECTED, "routingContextLite.routeBudgetMs",
-                            "<=0", d_arena_printf(a, "%lld", (long long)in->ctx->route_budget_ms));
+                            "<=0", med_arena_printf(a, "%lld", (long long)in->ctx->route_budget_ms));
     for (int i = 0; i < r->n_attempts; i++)
         if (r->attempts[i].outcome.conflict_resolved)
             w[(*n)++] = warning(a, MED_R_D_ERROR_MAPPING_CONFLICT_RESOLVED, "nbr",
@@ -207,7 +207,7 @@ Mediation__V1__WarningLite **d_out_warnings(d_arena *a, const d_output_in *in, s
     return w;
 }
 
-static Mediation__V1__RoutePlanLite *plan_lite(d_arena *a, const d_output_in *in)
+static Mediation__V1__RoutePlanLite *plan_lite(med_arena *a, const d_output_in *in)
 {
     const d_plan *p = in->plan;
     Mediation__V1__RoutePlanLite *pl =
@@ -242,7 +242,7 @@ static Mediation__V1__RoutePlanLite *plan_lite(d_arena *a, const d_output_in *in
     return pl;
 }
 
-static Mediation__V1__SourceTraceLite *source_trace(d_arena *a, const d_output_in *in,
+static Mediation__V1__SourceTraceLite *source_trace(med_arena *a, const d_output_in *in,
                                                     const d_attempt *at)
 {
     Mediation__V1__SourceTraceLite *t =
@@ -262,7 +262,7 @@ static Mediation__V1__SourceTraceLite *source_trace(d_arena *a, const d_output_i
     return t;
 }
 
-static Mediation__V1__NormalizedSourceOutcomeLite *outcome(d_arena *a, const d_output_in *in,
+static Mediation__V1__NormalizedSourceOutcomeLite *outcome(med_arena *a, const d_output_in *in,
                                                            const d_attempt *at)
 {
     Mediation__V1__NormalizedSourceOutcomeLite *o = NEW(a, Mediation__V1__NormalizedSourceOutcomeLite,
@@ -287,7 +287,7 @@ static Mediation__V1__NormalizedSourceOutcomeLite *outcome(d_arena *a, const d_o
     }
     if (src->has_nbr) {
         o->raw_code_opt_case = MEDIATION__V1__NORMALIZED_SOURCE_OUTCOME_LITE__RAW_CODE_OPT_RAW_CODE;
-        o->raw_code = d_arena_printf(a, "nbr=%d", src->nbr);
+        o->raw_code = med_arena_printf(a, "nbr=%d", src->nbr);
     }
     o->elapsed_ms_opt_case = MEDIATION__V1__NORMALIZED_SOURCE_OUTCOME_LITE__ELAPSED_MS_OPT_ELAPSED_MS;
     o->elapsed_ms = src->elapsed_ms;
@@ -296,7 +296,7 @@ static Mediation__V1__NormalizedSourceOutcomeLite *outcome(d_arena *a, const d_o
     return o;
 }
 
-static Mediation__V1__CandidateMappingRecordLite *mapping(d_arena *a, const d_mapping *m)
+static Mediation__V1__CandidateMappingRecordLite *mapping(med_arena *a, const d_mapping *m)
 {
     Mediation__V1__CandidateMappingRecordLite *r = NEW(a, Mediation__V1__CandidateMappingRecordLite,
                                                        mediation__v1__candidate_mapping_record_lite__init);
@@ -312,7 +312,7 @@ static Mediation__V1__CandidateMappingRecordLite *mapping(d_arena *a, const d_ma
     return r;
 }
 
-med_rc d_out_fill_audit(d_arena *a, const d_output_in *in, const Mediation__V1__DToEOutputLite *dto,
+med_rc d_out_fill_audit(med_arena *a, const d_output_in *in, const Mediation__V1__DToEOutputLite *dto,
                         Mediation__V1__DSupplyAuditLite *au)
 {
     const d_run *r = in->run;

@@ -20,7 +20,7 @@ static void case03_reject_reply_is_400_with_field(void **state)
     a_request req;
     a_decision d;
     assert_int_equal(fixture_decide(&in, b, NULL, 0, &req, &d), 0);
-    a_arena ar = {0};
+    med_arena ar = {0};
     Mediation__V1__OpportunityRejectReply *r = a_out_reject_reply(&ar, &d, NULL, 5);
     assert_int_equal(r->http_status, 400);
     assert_int_equal(r->retry_after_sec, 0);
@@ -32,7 +32,7 @@ static void case03_reject_reply_is_400_with_field(void **state)
     assert_int_equal(r->result->opportunity_ref_or_na_opt_case, 0);
     size_t len = mediation__v1__opportunity_reject_reply__get_packed_size(r);
     assert_true(len > 0);
-    a_arena_free(&ar);
+    med_arena_free(&ar);
     a_request_free(&req);
     json_decref(plc);
 }
@@ -43,13 +43,13 @@ static void case13_internal_unavailable_is_503(void **state)
     a_decision d;
     memset(&d, 0, sizeof d);
     a_decision_internal_unavailable(&d, "redis and postgres down");
-    a_arena ar = {0};
+    med_arena ar = {0};
     Mediation__V1__OpportunityRejectReply *r = a_out_reject_reply(&ar, &d, NULL, 5);
     assert_int_equal(r->http_status, 503);
     assert_int_equal(r->retry_after_sec, A_RETRY_AFTER_SEC);
     assert_true(r->result->retryable);
     assert_string_equal(r->error->code, MED_R_A_TRG_INTERNAL_UNAVAILABLE);
-    a_arena_free(&ar);
+    med_arena_free(&ar);
 }
 
 static void case07_duplicate_compose_carries_first_keys(void **state)
@@ -64,7 +64,7 @@ static void case07_duplicate_compose_carries_first_keys(void **state)
     a_decision_record(&d1, &r1, in.received_at_ms, 7, A_DEDUP_INFLIGHT, &rec);
     in.stream_seq = 8;
     fixture_decide(&in, fixture_body(), &rec, 0, &r2, &d2);
-    a_arena ar = {0};
+    med_arena ar = {0};
     Mediation__V1__ComposeInput *c = a_out_terminal_compose(&ar, &d2, NULL, NULL, 5);
     assert_string_equal(c->compose_source, "a_terminal");
     assert_string_equal(c->upstream_terminal->stage, "a");
@@ -78,7 +78,7 @@ static void case07_duplicate_compose_carries_first_keys(void **state)
     assert_string_equal(c->a_trigger_sync_result_lite->a_dedup_snapshot_lite->dedup_state,
                         "inflight_duplicate");
     assert_true(c->a_trigger_sync_result_lite->request_accepted);
-    a_arena_free(&ar);
+    med_arena_free(&ar);
     a_request_free(&r1);
     a_request_free(&r2);
     json_decref(plc);
@@ -93,13 +93,13 @@ static void case12_config_reject_compose_is_error(void **state)
     a_request req;
     a_decision d;
     fixture_decide(&in, fixture_body(), NULL, 0, &req, &d);
-    a_arena ar = {0};
+    med_arena ar = {0};
     Mediation__V1__ComposeInput *c = a_out_terminal_compose(&ar, &d, NULL, NULL, 5);
     assert_string_equal(c->upstream_terminal->delivery_status_hint, "error");
     assert_string_equal(c->upstream_terminal->decision_action, A_ACT_REJECT);
     assert_string_equal(c->upstream_terminal->reason_code, MED_R_A_TRG_CONFIG_VERSION_INVALID);
     assert_false(c->a_trigger_sync_result_lite->request_accepted);
-    a_arena_free(&ar);
+    med_arena_free(&ar);
     a_request_free(&req);
     json_decref(plc);
 }

@@ -42,7 +42,7 @@ static void app_explicit_slot_from_body(void **state)
     assert_int_equal(a_request_parse(txt, strlen(txt), NULL, &req, &e), MED_OK);
     free(txt);
     req.request_at_ms = 1771696800000LL;
-    a_arena ar = {0};
+    med_arena ar = {0};
     Mediation__V1__SourceSlotLite *s = a_slot_app_explicit(&ar, &req);
     assert_non_null(s);
     assert_string_equal(s->app_id, F_APP);
@@ -55,7 +55,7 @@ static void app_explicit_slot_from_body(void **state)
     assert_int_equal(s->n_experiment_tags, 1);
     assert_int_equal(s->input_updated_at_unix_ms, 1771696800000LL);
     assert_int_equal(ar.failed, 0);
-    a_arena_free(&ar);
+    med_arena_free(&ar);
     a_request_free(&req);
 }
 
@@ -65,7 +65,7 @@ static void config_lites_from_documents(void **state)
     json_t *tw = json_loads(TW, 0, NULL), *bwl = json_loads(BWL, 0, NULL);
     json_t *pol = json_loads(POL, 0, NULL), *route = json_loads(ROUTE, 0, NULL);
     json_t *plc = fixture_placement(1);
-    a_arena ar = {0};
+    med_arena ar = {0};
     a_snapshot_ids ids = {"cfgsnap_1", "cfgres_1", "hash1", 1000};
     Mediation__V1__PlacementSpecLite *ps = a_lite_placement_spec(&ar, plc, tw, F_PLACEMENT, "pc-1");
     assert_string_equal(ps->placement_type, "native_feed");
@@ -90,7 +90,7 @@ static void config_lites_from_documents(void **state)
     Mediation__V1__SourceSlotLite *dp = a_slot_default_policy(&ar, pol, 5);
     assert_int_equal(dp->placement_type_opt_case, 0);   /* {} slot */
     assert_int_equal(ar.failed, 0);
-    a_arena_free(&ar);
+    med_arena_free(&ar);
     json_decref(tw);
     json_decref(bwl);
     json_decref(pol);

@@ -7,7 +7,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "b_arena.h"
+#include "med/arena.h"
 #include "b_bucket.h"
 #include "b_conflict.h"
 #include "b_enum.h"
@@ -66,7 +66,7 @@ static void test_b11_case04_doc_aliases(void **state)
 static void test_b11_case08_tie_break(void **state)
 {
     (void)state;
-    b_arena a = { 0 };
+    med_arena a = { 0 };
     med_err e;
     b_cand c[2] = { scalar(B_SRC_APP, 5, 2000, "actorType", "alien_actor"),
                     scalar(B_SRC_APP, 1, 1000, "actorType", "human_user") };
@@ -82,14 +82,14 @@ static void test_b11_case08_tie_break(void **state)
         assert_string_equal(r.selected, "sdk_client");
         assert_string_equal(r.tie_break_rule, "prefer_lexicographically_smallest_normalized_value");
     }
-    b_arena_free(&a);
+    med_arena_free(&a);
 }
 
 /* 9: gating conflict, set-like merge, unmergeable shape. */
 static void test_b11_case09_conflicts(void **state)
 {
     (void)state;
-    b_arena a = { 0 };
+    med_arena a = { 0 };
     med_err e;
     b_conflict_result r;
     b_cand g[2] = { scalar(B_SRC_APP, 1, 0, "decisionOutcome", "eligible"),
@@ -110,7 +110,7 @@ static void test_b11_case09_conflicts(void **state)
     s[1] = (b_cand){ .source = B_SRC_PLACEMENT, .bad_shape = 1, .raw = "{\"key\":\"bad-shape\"}" };
     assert_int_equal(b_conflict_resolve(&a, "restrictedCategoryFlags", s, 2, &r, &e), MED_ERR_INVALID);
     assert_string_equal(e.code, MED_R_B_CONFLICT_REJECT_UNMERGEABLE);
-    b_arena_free(&a);
+    med_arena_free(&a);
 }
 
 static const char *bucket(const b_bucket_dict *d, const char *slot, const char *raw)
@@ -181,7 +181,7 @@ static void test_b11_case14_redaction_failures(void **state)
     assert_int_equal(b_redact_policy_validate(NULL, &e), MED_ERR_INVALID);
     assert_string_equal(e.code, MED_R_B_REDACTION_POLICY_MISSING_OR_INVALID);
     assert_int_equal(b_redact_policy_build(NULL, "redact-1", "B_REDACTION_SALT", &p, &e), MED_OK);
-    b_arena a = { 0 };
+    med_arena a = { 0 };
     b_redactor r;
     b_redactor_init(&r, &p, "test_salt", &a);
     const char *out;
@@ -200,7 +200,7 @@ static void test_b11_case14_redaction_failures(void **state)
     b_redactor_init(&r, &p, "", &a);
     assert_int_equal(b_redactor_apply(&r, "device.id", "dev-raw-abc", &out, &e), MED_ERR_INVALID);
     assert_string_equal(e.code, MED_R_B_REDACTION_EXECUTION_FAILED);
-    b_arena_free(&a);
+    med_arena_free(&a);
 }
 
 /* 17: sampling hash and threshold. */

@@ -1,11 +1,11 @@
-#include "a_arena.h"
+#include "med/arena.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-void *a_arena_adopt(a_arena *a, void *p)
+void *med_arena_adopt(med_arena *a, void *p)
 {
     if (!p) {
         a->failed = 1;
@@ -26,29 +26,34 @@ void *a_arena_adopt(a_arena *a, void *p)
     return p;
 }
 
-void *a_arena_alloc(a_arena *a, size_t size)
+void *med_arena_alloc(med_arena *a, size_t size)
 {
-    return a_arena_adopt(a, calloc(1, size ? size : 1));
+    return med_arena_adopt(a, calloc(1, size ? size : 1));
 }
 
-char *a_arena_strdup(a_arena *a, const char *s)
+char *med_arena_strdup(med_arena *a, const char *s)
 {
-    return s ? a_arena_adopt(a, strdup(s)) : NULL;
+    return s ? med_arena_adopt(a, strdup(s)) : NULL;
 }
 
-char *a_arena_printf(a_arena *a, const char *fmt, ...)
+char *med_arena_printf(med_arena *a, const char *fmt, ...)
 {
     va_list ap;
     char *s = NULL;
     va_start(ap, fmt);
     int n = vasprintf(&s, fmt, ap);
     va_end(ap);
-    return n < 0 ? a_arena_adopt(a, NULL) : a_arena_adopt(a, s);
+    return n < 0 ? med_arena_adopt(a, NULL) : med_arena_adopt(a, s);
 }
 
-void a_arena_free(a_arena *a)
+void med_arena_free(med_arena *a)
 {
     for (size_t i = 0; i < a->n; i++) free(a->ptrs[i]);
     free(a->ptrs);
+    memset(a, 0, sizeof *a);
+}
+
+void med_arena_init(med_arena *a)
+{
     memset(a, 0, sizeof *a);
 }

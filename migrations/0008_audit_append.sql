@@ -5,3 +5,8 @@
 -- checks for the key instead, and this index keeps that check cheap.
 CREATE INDEX IF NOT EXISTS audit_records_idem_idx
     ON audit_records (tenant_id, idempotency_key, created_at);
+
+-- The audit itself is kept as its protobuf bytes (payload_pb); payload holds
+-- only the summary a human filters on. Rendering every StageAudit as JSON
+-- cost more CPU (G and PostgreSQL) than the rest of the request path.
+ALTER TABLE audit_records ADD COLUMN IF NOT EXISTS payload_pb bytea;

@@ -16,7 +16,6 @@
 #include "med/ids.h"
 #include "med/log.h"
 #include "med/names.h"
-#include "med/pbjson.h"
 #include "med/pbtrace.h"
 #include "med/reason.h"
 
@@ -225,27 +224,30 @@ static med_rc emit_terminal(a_work *w, med_relay_out *out, med_err *err)
     return rc;
 }
 
-static char *create_payload(Mediation__V1__OpportunitySeed *seed)
+/* The row's payload: the decision a reader filters on. The full seed is
+ * in MED_CHAIN and G's archive; rendering it as JSON per opportunity cost
+ * more than the rest of A, and the raw SDK slot must never be stored. */
+static char *create_payload(const a_work *w)
 {
-    /* The seed minus the raw app slot: the row keeps decisions and keys,
-     * never the SDK's raw identifiers (B redacts; A must not store them). */
-    Mediation__V1__SourceInputBundleLite *b =
-        seed->b_ingress_packet_lite ? seed->b_ingress_packet_lite->source_input_bundle_lite : NULL;
-    Mediation__V1__SourceSlotLite *app = b ? b->app_explicit : NULL;
-    if (b) b->app_explicit = NULL;
-    json_t *j = med_pb_to_json(&seed->base, "trace");
-    if (b) b->app_explicit = app;
+    json_t *j = json_pack("{s:s?, s:s?, s:s?, s:s?, s:s?, s:s?, s:s?}",
+                          "triggerType", w->d.sensing.trigger_type,
+                          "hitType", w->d.sensing.hit_type,
+                          "decisionOutcome", w->d.decision_outcome,
+                          "reasonCode", w->d.reason_code,
+                          "dedupState", a_dedup_state_name(w->d.dedup.state),
+                          "configHash", w->cfg ? med_rconfig_config_hash(w->cfg) : NULL,
+                          "anchorHash", w->anchors_pb ? w->anchors_pb->anchor_hash : NULL);
     char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
     json_decref(j);
     return text;
 }
 
-static med_rc store_opportunity(a_work *w, Mediation__V1__OpportunitySeed *seed, const char *ev_key,
+static med_rc store_opportunity(a_work *w, const char *ev_key,
                                 const char *ev_idem, int *created, med_err *err)
 {
     *created = 1;
     if (!w->svc->pg) return MED_OK;
-    char *payload = create_payload(seed);
+    char *payload = create_payload(w);
     a_store_opportunity o = {
         .tenant_id = w->svc->tenant, .app_id = w->req.app_id,
         .placement_id = w->req.placement_id, .opportunity_key = w->d.keys.opportunity_key,
@@ -274,7 +276,7 @@ static med_rc emit_create(a_work *w, med_relay_out *out, med_err *err)
     med_random_bytes(rnd, sizeof rnd);
     a_event_key_from(w->in->now_unix_ms, rnd, ev_key, sizeof ev_key);
     int created = 1;
-    med_rc rc = store_opportunity(w, seed, ev_key, ev_idem, &created, err);
+    med_rc rc = store_opportunity(w, ev_key, ev_idem, &created, err);
     if (rc != MED_OK) return rc;
     /* duplicate_noop (A.8): the row exists, so the event went out with it;
      * the seed goes again with the same Nats-Msg-Id, which the stream

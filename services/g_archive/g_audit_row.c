@@ -1,9 +1,9 @@
 #include "g_audit_row.h"
 
 #include <stdlib.h>
+#include <jansson.h>
 #include <string.h>
 
-#include "med/pbjson.h"
 #include "med/reason.h"
 
 static const char *nz(const char *a, const char *b)
@@ -43,7 +43,8 @@ med_rc g_audit_row_build(const Mediation__V1__StageAudit *a, const med_trace_hea
         out->response_reference = nz(a->decision_point->response_reference_or_na, NULL);
     if (!out->response_reference && tc) out->response_reference = nz(tc->response_reference, NULL);
     out->anchor_hash = nz(a->anchor_hash, h->anchor_hash);
-    json_t *j = med_pb_to_json(&a->base, NULL);
+    json_t *j = json_pack("{s:s?, s:s?, s:s?, s:s?}", "stage", out->stage, "kind", out->audit_kind,
+                          "primaryReasonCode", out->reason_code, "decisionAction", out->outcome);
     out->payload = j ? json_dumps(j, JSON_COMPACT) : NULL;
     json_decref(j);
     if (!out->payload)
@@ -51,9 +52,26 @@ med_rc g_audit_row_build(const Mediation__V1__StageAudit *a, const med_trace_hea
     return MED_OK;
 }
 
+med_rc g_audit_row_set_bytes(g_audit_row *r, const uint8_t *data, size_t len, med_err *err)
+{
+    static const char hex[] = "0123456789abcdef";
+    free(r->payload_pb_hex);
+    r->payload_pb_hex = malloc(len * 2 + 1);
+    if (!r->payload_pb_hex)
+        return med_err_set(err, MED_ERR_NOMEM, MED_R_INFRA_NOMEM, NULL, "audit bytes");
+    for (size_t i = 0; i < len; i++) {
+        r->payload_pb_hex[2 * i] = hex[data[i] >> 4];
+        r->payload_pb_hex[2 * i + 1] = hex[data[i] & 15];
+    }
+    r->payload_pb_hex[len * 2] = '\0';
+    return MED_OK;
+}
+
 void g_audit_row_free(g_audit_row *r)
 {
     if (!r) return;
     free(r->payload);
+    free(r->payload_pb_hex);
     r->payload = NULL;
+    r->payload_pb_hex = NULL;
 }

@@ -11,15 +11,16 @@
 #define SQL_APPEND                                                                           \
     "INSERT INTO audit_records (tenant_id, app_id, placement_id, audit_kind, stage, "        \
     "reason_code, outcome, trace_key, request_key, opportunity_key, attempt_key, "           \
-    "response_reference, idempotency_key, anchor_hash, payload) "                            \
+    "response_reference, idempotency_key, anchor_hash, payload, payload_pb) "                \
     "SELECT DISTINCT ON (r.idempotency_key) r.tenant_id, r.app_id, r.placement_id, "         \
     "r.audit_kind, r.stage, r.reason_code, r.outcome, r.trace_key, r.request_key, "          \
     "r.opportunity_key, r.attempt_key, r.response_reference, r.idempotency_key, "            \
-    "r.anchor_hash, r.payload "                                                              \
+    "r.anchor_hash, r.payload, decode(r.payload_pb, 'hex') "                                 \
     "FROM jsonb_to_recordset($1::jsonb) AS r(tenant_id text, app_id text, "                  \
     "placement_id text, audit_kind text, stage text, reason_code text, outcome text, "       \
     "trace_key text, request_key text, opportunity_key text, attempt_key text, "             \
-    "response_reference text, idempotency_key text, anchor_hash text, payload jsonb) "       \
+    "response_reference text, idempotency_key text, anchor_hash text, payload jsonb, "      \
+    "payload_pb text) "                                                                      \
     "WHERE NOT EXISTS (SELECT 1 FROM audit_records e WHERE e.tenant_id = r.tenant_id "       \
     "AND e.idempotency_key = r.idempotency_key "                                             \
     "AND e.created_at > now() - interval '7 days')"
@@ -43,7 +44,7 @@ static json_t *row_json(const g_audit_row *r)
           put(o, "attempt_key", r->attempt_key) ||
           put(o, "response_reference", r->response_reference) ||
           put(o, "idempotency_key", r->idempotency_key) ||
-          put(o, "anchor_hash", r->anchor_hash);
+          put(o, "anchor_hash", r->anchor_hash) || put(o, "payload_pb", r->payload_pb_hex);
     if (!bad && json_object_set_new(o, "payload", payload) != 0) bad = 1;
     else payload = NULL;
     json_decref(payload);

@@ -43,6 +43,8 @@ static void build_rows(const med_relay_in *ins, size_t n, g_batch *b, med_rc *rc
         }
         const char *msg_id = med_header_get(ins[i].msg, MED_HDR_MSG_ID);
         rcs[i] = g_audit_row_build(b->audits[i], ins[i].headers, msg_id, &b->rows[i], &errs[i]);
+        if (rcs[i] == MED_OK)
+            rcs[i] = g_audit_row_set_bytes(&b->rows[i], ins[i].data, ins[i].len, &errs[i]);
     }
 }
 

@@ -51,6 +51,10 @@ static void private_infra_start(th_world *w)
 {
     snprintf(w->infra_dir, sizeof w->infra_dir, "%s/world-%s", th_env("MED_INFRA_DIR"), w->name);
     char cmd[1400];
+    /* A dir left by an earlier run on the same outer infra starts afresh. */
+    snprintf(cmd, sizeof cmd, "'%s/tests/harness/infra.sh' stop '%s' >/dev/null 2>&1; rm -rf '%s'",
+             th_env("MED_SOURCE_ROOT"), w->infra_dir, w->infra_dir);
+    if (system(cmd) != 0) fprintf(stderr, "stale infra %s not removed\n", w->infra_dir);
     snprintf(cmd, sizeof cmd, "'%s/tests/harness/infra.sh' start '%s' >/dev/null",
              th_env("MED_SOURCE_ROOT"), w->infra_dir);
     if (system(cmd) != 0) fail_msg("private infra for %s did not start", w->name);

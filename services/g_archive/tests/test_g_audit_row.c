@@ -51,6 +51,9 @@ static void row_takes_header_tenant_and_trace_keys(void **state)
     assert_string_equal(json_string_value(json_object_get(p, "primaryReasonCode")),
                         "b_norm_accepted");
     json_decref(p);
+    const uint8_t bytes[] = { 0x0a, 0xff, 0x10 };
+    assert_int_equal(g_audit_row_set_bytes(&r, bytes, sizeof bytes, &e), MED_OK);
+    assert_string_equal(r.payload_pb_hex, "0aff10");
     g_audit_row_free(&r);
 }
 

@@ -35,6 +35,15 @@ typedef struct a_work {
     char dedup_redis_key[512];
     h_anchor_snapshot anchors;
     Mediation__V1__VersionAnchorSnapshot *anchors_pb;
+    char tenant[160];
+    /* create: the seed and the row, written for the whole batch at once */
+    Mediation__V1__OpportunitySeed *seed;
+    char ev_idem[65], ev_key[64];
+    char *row_payload;
+    a_store_opportunity row;
+    int created;
+    med_rc rc;             /* this message's result so far */
+    med_err err;
 } a_work;
 
 static const char *or_empty(const char *s) { return s ? s : ""; }
@@ -54,7 +63,7 @@ static void fetch_config(a_work *w)
     w->cfg_status = MED_RCFG_FRESH;
     if (plc && *plc && app && *app && w->svc->rconfig) {
         med_rconfig_key k = {
-            .tenant_id = w->svc->tenant,
+            .tenant_id = w->tenant,
             .app_id = app,
             .placement_id = plc,
             .environment = w->req_pb->environment,
@@ -66,7 +75,7 @@ static void fetch_config(a_work *w)
         if (med_rconfig_get(w->svc->rconfig, &k, NULL, &w->cfg, &w->cfg_status, &e) != MED_OK)
             w->cfg_status = MED_RCFG_NONE_UNAVAILABLE;
         if (w->cfg_status != MED_RCFG_FRESH) {
-            med_log_ctx lc = { .tenant_id = w->svc->tenant, .error_code = e.code };
+            med_log_ctx lc = { .tenant_id = w->tenant, .error_code = e.code };
             MED_LOGW(&lc, "config for %s/%s: %s %s%s%s", app, plc,
                      med_rconfig_status_name(w->cfg_status), e.message,
                      e.field[0] ? " field=" : "", e.field);
@@ -83,7 +92,7 @@ static med_rc build_trace(a_work *w, med_err *err)
                     .at_unix_ms = w->in->now_unix_ms };
     med_rc rc = med_pb_trace_with_hop(w->req_pb->trace, &hop, &w->tc, &w->hop, &w->hops, err);
     if (rc != MED_OK) return rc;
-    w->tc.tenant_id = (char *)w->svc->tenant;
+    w->tc.tenant_id = (char *)w->tenant;
     w->tc.app_id = (char *)or_empty(w->req.app_id ? w->req.app_id : w->req_pb->app_id);
     w->tc.placement_id = (char *)or_empty(w->req.placement_id);
     if (w->d.has_keys) {
@@ -120,7 +129,7 @@ static a_seed_ctx seed_ctx(a_work *w)
 {
     return (a_seed_ctx){ .d = &w->d, .req = &w->req, .cfg = w->cfg, .trace = &w->tc,
                          .received_at_ms = w->req_pb->received_at_unix_ms,
-                         .now_ms = w->in->now_unix_ms, .tenant_id = w->svc->tenant };
+                         .now_ms = w->in->now_unix_ms, .tenant_id = w->tenant };
 }
 
 static med_rc add_audit(a_work *w, med_relay_out *out, med_err *err)
@@ -154,7 +163,7 @@ static void record_put(a_work *w, const char *state, int create_only, int *won)
  * (another replica created the record meanwhile) re-reads once. */
 static void decide_with_dedup(a_work *w, const a_decide_in *di)
 {
-    a_store_dedup_key(w->svc->app_env, w->svc->tenant, w->d.dkey.dedup_key, w->dedup_redis_key,
+    a_store_dedup_key(w->svc->app_env, w->tenant, w->d.dkey.dedup_key, w->dedup_redis_key,
                       sizeof w->dedup_redis_key);
     for (int round = 0; round < 2; round++) {
         a_dedup_record rec;
@@ -242,68 +251,60 @@ static char *create_payload(const a_work *w)
     return text;
 }
 
-static med_rc store_opportunity(a_work *w, const char *ev_key,
-                                const char *ev_idem, int *created, med_err *err)
+/* The seed, the event keys and the row a created opportunity writes. */
+static med_rc create_prepare(a_work *w, med_err *err)
 {
-    *created = 1;
-    if (!w->svc->pg) return MED_OK;
-    char *payload = create_payload(w);
-    a_store_opportunity o = {
-        .tenant_id = w->svc->tenant, .app_id = w->req.app_id,
+    a_seed_ctx c = seed_ctx(w);
+    w->seed = a_seed_build(&w->arena, &c, w->anchors_pb);
+    if (!w->seed) return med_err_set(err, MED_ERR_NOMEM, MED_R_INFRA_NOMEM, NULL, "seed");
+    uint8_t rnd[10];
+    a_event_idempotency_key(w->d.keys.request_key, w->d.keys.opportunity_key,
+                            w->d.keys.attempt_key, A_VER_OPPORTUNITY_EVENT, w->ev_idem);
+    med_random_bytes(rnd, sizeof rnd);
+    a_event_key_from(w->in->now_unix_ms, rnd, w->ev_key, sizeof w->ev_key);
+    w->created = 1;
+    w->row_payload = create_payload(w);
+    w->row = (a_store_opportunity){
+        .tenant_id = w->tenant, .app_id = w->req.app_id,
         .placement_id = w->req.placement_id, .opportunity_key = w->d.keys.opportunity_key,
         .request_key = w->d.keys.request_key, .trace_key = w->d.keys.trace_key,
         .attempt_key = w->d.keys.attempt_key, .contract_version = A_VER_CREATE_OPPORTUNITY,
         .dedup_key = w->d.dkey.dedup_key, .reason_code = w->d.reason_code,
         .resolved_config_ref = w->cfg ? med_rconfig_resolve_id(w->cfg) : NULL,
         .anchor_hash = w->anchors_pb ? w->anchors_pb->anchor_hash : NULL,
-        .event_key = ev_key, .event_idempotency_key = ev_idem, .event_status = "accepted",
-        .payload_json = payload,
+        .event_key = w->ev_key, .event_idempotency_key = w->ev_idem, .event_status = "accepted",
+        .payload_json = w->row_payload,
     };
-    med_rc rc = a_store_opportunity_insert(w->svc->pg, &o, created, err);
-    free(payload);
-    return rc;
+    return w->row_payload ? MED_OK
+                          : med_err_set(err, MED_ERR_NOMEM, MED_R_INFRA_NOMEM, NULL, "row payload");
 }
 
 static med_rc emit_create(a_work *w, med_relay_out *out, med_err *err)
 {
     a_seed_ctx c = seed_ctx(w);
-    Mediation__V1__OpportunitySeed *seed = a_seed_build(&w->arena, &c, w->anchors_pb);
-    if (!seed) return med_err_set(err, MED_ERR_NOMEM, MED_R_INFRA_NOMEM, NULL, "seed");
-    char ev_idem[65], ev_key[64];
-    uint8_t rnd[10];
-    a_event_idempotency_key(w->d.keys.request_key, w->d.keys.opportunity_key,
-                            w->d.keys.attempt_key, A_VER_OPPORTUNITY_EVENT, ev_idem);
-    med_random_bytes(rnd, sizeof rnd);
-    a_event_key_from(w->in->now_unix_ms, rnd, ev_key, sizeof ev_key);
-    int created = 1;
-    med_rc rc = store_opportunity(w, ev_key, ev_idem, &created, err);
-    if (rc != MED_OK) return rc;
+    med_rc rc = MED_OK;
     /* duplicate_noop (A.8): the row exists, so the event went out with it;
      * the seed goes again with the same Nats-Msg-Id, which the stream
      * drops if it already holds it (case 10). */
-    if (created) {
-        Mediation__V1__OpportunityCreatedEventLite *ev = a_event_build(&w->arena, &c, ev_key, ev_idem);
+    if (w->created) {
+        Mediation__V1__OpportunityCreatedEventLite *ev =
+            a_event_build(&w->arena, &c, w->ev_key, w->ev_idem);
         Mediation__V1__StageAudit *ea =
-            ev ? a_audit_build(&w->arena, &c, A_EVENT_TYPE_CREATED, ev_idem, ev, w->anchors_pb)
+            ev ? a_audit_build(&w->arena, &c, A_EVENT_TYPE_CREATED, w->ev_idem, ev, w->anchors_pb)
                : NULL;
         if (!ea) return med_err_set(err, MED_ERR_NOMEM, MED_R_INFRA_NOMEM, NULL, "event");
-        rc = add_keyed(w, out, MED_SUBJ_AUDIT_PREFIX MED_STAGE_A MED_SUBJ_VERSION_SUFFIX, ev_idem,
-                       &ea->base, err);
+        rc = add_keyed(w, out, MED_SUBJ_AUDIT_PREFIX MED_STAGE_A MED_SUBJ_VERSION_SUFFIX,
+                       w->ev_idem, &ea->base, err);
     }
     char id[256];
     snprintf(id, sizeof id, "a.seed:%s", w->d.keys.opportunity_key);
-    if (rc == MED_OK) rc = add_keyed(w, out, MED_SUBJ_B_SEED, id, &seed->base, err);
+    if (rc == MED_OK) rc = add_keyed(w, out, MED_SUBJ_B_SEED, id, &w->seed->base, err);
     if (rc == MED_OK) rc = add_audit(w, out, err);
     if (rc == MED_OK && w->dedup_redis_key[0]) record_put(w, A_DEDUP_COMPLETED, 0, NULL);
     return rc;
 }
 
 /* ---- the transform ---- */
-
-void a_service_bind_tenant(a_service *s, const char *tenant)
-{
-    snprintf(s->tenant, sizeof s->tenant, "%s", tenant ? tenant : "");
-}
 
 static void bind_service(a_service *s, med_service *svc)
 {
@@ -326,6 +327,7 @@ static void bind_service(a_service *s, med_service *svc)
 
 static void work_free(a_work *w)
 {
+    free(w->row_payload);
     med_arena_free(&w->arena);
     free(w->hops);
     a_request_free(&w->req);
@@ -362,31 +364,96 @@ static med_rc decide(a_work *w, med_err *err)
     return MED_OK;
 }
 
-med_rc a_service_transform(void *ud, const med_relay_in *in, med_relay_out *out, med_err *err)
+/* Decode, config, decision, trace, and for a create the seed and row. */
+static void work_prepare(a_work *w)
 {
-    a_work w;
-    memset(&w, 0, sizeof w);
-    w.in = in;
-    w.svc = ud;
-    bind_service(w.svc, in->svc);
-    w.req_pb = mediation__v1__opportunity_request__unpack(NULL, in->len, in->data);
-    if (!w.req_pb)
-        return med_err_set(err, MED_ERR_INVALID, MED_R_INFRA_DECODE_FAILED, NULL,
-                           "payload is not a valid OpportunityRequest");
-    a_service_bind_tenant(w.svc, w.req_pb->tenant_id && *w.req_pb->tenant_id
-                                     ? w.req_pb->tenant_id : in->headers->tenant);
-    fetch_config(&w);
-    med_rc rc = decide(&w, err);
-    if (rc == MED_OK) rc = build_trace(&w, err);
-    if (rc == MED_OK) {
-        switch (w.d.kind) {
-        case A_KIND_REJECT_REPLY: rc = emit_reject(&w, out, err); break;
-        case A_KIND_TERMINAL: rc = emit_terminal(&w, out, err); break;
-        case A_KIND_CREATE: rc = emit_create(&w, out, err); break;
+    const med_relay_in *in = w->in;
+    w->req_pb = mediation__v1__opportunity_request__unpack(NULL, in->len, in->data);
+    if (!w->req_pb) {
+        w->rc = med_err_set(&w->err, MED_ERR_INVALID, MED_R_INFRA_DECODE_FAILED, NULL,
+                            "payload is not a valid OpportunityRequest");
+        return;
+    }
+    snprintf(w->tenant, sizeof w->tenant, "%s",
+             w->req_pb->tenant_id && *w->req_pb->tenant_id ? w->req_pb->tenant_id
+                                                           : in->headers->tenant);
+    fetch_config(w);
+    w->rc = decide(w, &w->err);
+    if (w->rc == MED_OK) w->rc = build_trace(w, &w->err);
+    if (w->rc == MED_OK && w->d.kind == A_KIND_CREATE) w->rc = create_prepare(w, &w->err);
+}
+
+static med_rc work_finish(a_work *w, med_relay_out *out, med_err *err)
+{
+    if (w->rc != MED_OK) {
+        *err = w->err;
+        return w->rc;
+    }
+    med_rc rc = MED_OK;
+    switch (w->d.kind) {
+    case A_KIND_REJECT_REPLY: rc = emit_reject(w, out, err); break;
+    case A_KIND_TERMINAL: rc = emit_terminal(w, out, err); break;
+    case A_KIND_CREATE: rc = emit_create(w, out, err); break;
+    }
+    if (rc == MED_OK && w->arena.failed)
+        rc = med_err_set(err, MED_ERR_NOMEM, MED_R_INFRA_NOMEM, NULL, "A outputs");
+    return rc;
+}
+
+/* One statement per tenant for every row the batch creates (A.8): a
+ * transaction per opportunity was most of PostgreSQL's work. */
+static void store_rows(a_service *svc, a_work *ws, size_t n)
+{
+    if (!svc->pg) return;
+    a_store_opportunity *rows[A_BATCH_MAX];
+    int created[A_BATCH_MAX];
+    a_work *owners[A_BATCH_MAX];
+    char done[A_BATCH_MAX] = { 0 };
+    for (size_t i = 0; i < n; i++) {
+        if (done[i] || ws[i].rc != MED_OK || ws[i].d.kind != A_KIND_CREATE) continue;
+        size_t k = 0;
+        for (size_t j = i; j < n && k < A_BATCH_MAX; j++)
+            if (!done[j] && ws[j].rc == MED_OK && ws[j].d.kind == A_KIND_CREATE &&
+                strcmp(ws[j].tenant, ws[i].tenant) == 0) {
+                done[j] = 1;
+                owners[k] = &ws[j];
+                rows[k++] = &ws[j].row;
+            }
+        med_err e;
+        med_err_clear(&e);
+        med_rc rc = a_store_opportunity_insert_many(svc->pg, rows, k, created, &e);
+        for (size_t m = 0; m < k; m++) {
+            owners[m]->rc = rc;
+            if (rc != MED_OK) owners[m]->err = e;
+            else owners[m]->created = created[m];
         }
     }
-    if (rc == MED_OK && w.arena.failed)
-        rc = med_err_set(err, MED_ERR_NOMEM, MED_R_INFRA_NOMEM, NULL, "A outputs");
-    work_free(&w);
-    return rc;
+}
+
+void a_service_batch(void *ud, const med_relay_in *ins, size_t n, med_relay_out *outs,
+                     med_rc *rcs, med_err *errs)
+{
+    a_service *svc = ud;
+    if (n == 0) return;
+    bind_service(svc, ins[0].svc);
+    for (size_t off = 0; off < n; off += A_BATCH_MAX) {
+        size_t m = n - off < A_BATCH_MAX ? n - off : A_BATCH_MAX;
+        a_work *ws = calloc(m, sizeof *ws);
+        if (!ws) {
+            for (size_t i = off; i < off + m; i++)
+                rcs[i] = med_err_set(&errs[i], MED_ERR_NOMEM, MED_R_INFRA_NOMEM, NULL, "A batch");
+            continue;
+        }
+        for (size_t i = 0; i < m; i++) {
+            ws[i].in = &ins[off + i];
+            ws[i].svc = svc;
+            work_prepare(&ws[i]);
+        }
+        store_rows(svc, ws, m);
+        for (size_t i = 0; i < m; i++) {
+            rcs[off + i] = work_finish(&ws[i], &outs[off + i], &errs[off + i]);
+            work_free(&ws[i]);
+        }
+        free(ws);
+    }
 }

@@ -14,12 +14,16 @@ typedef struct a_service {
     const char *app_env;       /* Redis key namespace */
     int dedup_window_sec;
     int64_t soft_budget_ms, hard_budget_ms;
-    char tenant[160];          /* the message being handled */
 } a_service;
 
-/* A med_relay_transform_fn; ud is an a_service (zeroed before the first
- * message; it binds itself to in->svc then). */
-med_rc a_service_transform(void *ud, const med_relay_in *in, med_relay_out *out, med_err *err);
-void a_service_bind_tenant(a_service *s, const char *tenant);
+/* Messages handled together; a larger fetch is split into such slices. */
+#define A_BATCH_MAX 128
+
+/* A med_relay_batch_fn; ud is an a_service (zeroed before the first batch;
+ * it binds itself to ins[0].svc then). Each message is decided on its own;
+ * the opportunity rows of the batch are written in one statement per
+ * tenant before any output leaves. */
+void a_service_batch(void *ud, const med_relay_in *ins, size_t n, med_relay_out *outs,
+                     med_rc *rcs, med_err *errs);
 
 #endif

@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
 #include "med/reason.h"
 
 void a_store_dedup_key(const char *app_env, const char *tenant, const char *dedup_key, char *out,
@@ -71,9 +73,29 @@ med_rc a_store_dedup_delete(med_redis *r, const char *key, med_err *err)
     "VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,'received',$10,$11,$12,$13,$14,$15,1,now(),$16::jsonb) " \
     "ON CONFLICT DO NOTHING"
 
+#define STMT_OPP_MANY "a_opportunity_insert_many"
+#define SQL_OPP_MANY                                                                        \
+    "INSERT INTO opportunity_records (tenant_id, app_id, placement_id, opportunity_key, "   \
+    "request_key, trace_key, attempt_key, create_opportunity_contract_version, dedup_key, " \
+    "result_state, reason_code, resolved_config_snapshot_ref, anchor_hash, "                \
+    "created_event_key, created_event_idempotency_key, created_event_status, "              \
+    "created_event_attempts, created_event_first_attempt_at, payload) "                     \
+    "SELECT r.tenant_id, r.app_id, r.placement_id, r.opportunity_key, r.request_key, "      \
+    "r.trace_key, r.attempt_key, r.contract_version, r.dedup_key, 'received', "             \
+    "r.reason_code, r.resolved_config_ref, r.anchor_hash, r.event_key, "                    \
+    "r.event_idempotency_key, r.event_status, 1, now(), r.payload "                         \
+    "FROM jsonb_to_recordset($1::jsonb) AS r(tenant_id text, app_id text, "                 \
+    "placement_id text, opportunity_key text, request_key text, trace_key text, "           \
+    "attempt_key text, contract_version text, dedup_key text, reason_code text, "           \
+    "resolved_config_ref text, anchor_hash text, event_key text, "                          \
+    "event_idempotency_key text, event_status text, payload jsonb) "                        \
+    "ON CONFLICT DO NOTHING RETURNING opportunity_key"
+
 med_rc a_store_prepare(med_pg *pg, med_err *err)
 {
-    return med_pg_prepare(pg, STMT_OPP, SQL_OPP, 16, err);
+    med_rc rc = med_pg_prepare(pg, STMT_OPP, SQL_OPP, 16, err);
+    if (rc == MED_OK) rc = med_pg_prepare(pg, STMT_OPP_MANY, SQL_OPP_MANY, 1, err);
+    return rc;
 }
 
 typedef struct insert_q {
@@ -119,4 +141,85 @@ med_rc a_store_opportunity_insert(med_pg *pg, const a_store_opportunity *o, int 
     }
     *created = q.created;
     return rc;
+}
+
+static int put(json_t *o, const char *k, const char *v)
+{
+    return json_object_set_new(o, k, v ? json_string(v) : json_null());
+}
+
+static json_t *row_json(const a_store_opportunity *o)
+{
+    json_error_t je;
+    json_t *j = json_object(), *payload = json_loads(o->payload_json ? o->payload_json : "{}", 0, &je);
+    int bad = !j || !payload || put(j, "tenant_id", o->tenant_id) || put(j, "app_id", o->app_id) ||
+              put(j, "placement_id", o->placement_id) ||
+              put(j, "opportunity_key", o->opportunity_key) ||
+              put(j, "request_key", o->request_key) || put(j, "trace_key", o->trace_key) ||
+              put(j, "attempt_key", o->attempt_key) ||
+              put(j, "contract_version", o->contract_version) ||
+              put(j, "dedup_key", o->dedup_key) || put(j, "reason_code", o->reason_code) ||
+              put(j, "resolved_config_ref", o->resolved_config_ref) ||
+              put(j, "anchor_hash", o->anchor_hash) || put(j, "event_key", o->event_key) ||
+              put(j, "event_idempotency_key", o->event_idempotency_key) ||
+              put(j, "event_status", o->event_status);
+    if (!bad && json_object_set_new(j, "payload", payload) == 0) return j;
+    if (bad) json_decref(payload);
+    json_decref(j);
+    return NULL;
+}
+
+typedef struct many_q {
+    const char *json;
+    a_store_opportunity *const *rows;
+    size_t n;
+    int *created;
+} many_q;
+
+static med_rc many_tx(med_pg *pg, PGconn *conn, void *ud, med_err *err)
+{
+    many_q *q = ud;
+    const char *p[1] = { q->json };
+    PGresult *res = med_pg_exec_prepared(pg, STMT_OPP_MANY, 1, p, err);
+    if (!res) return err->rc;
+    med_rc rc = med_pg_result_err(res, conn, err);
+    for (size_t i = 0; rc == MED_OK && i < q->n; i++) {
+        q->created[i] = 0;
+        for (int t = 0; t < PQntuples(res); t++)
+            if (strcmp(PQgetvalue(res, t, 0), q->rows[i]->opportunity_key) == 0) q->created[i] = 1;
+    }
+    PQclear(res);
+    return rc;
+}
+
+med_rc a_store_opportunity_insert_many(med_pg *pg, a_store_opportunity *const *rows, size_t n,
+                                       int *created, med_err *err)
+{
+    if (n == 0) return MED_OK;
+    if (n == 1) return a_store_opportunity_insert(pg, rows[0], &created[0], err);
+    json_t *arr = json_array();
+    for (size_t i = 0; arr && i < n; i++) {
+        json_t *o = row_json(rows[i]);
+        if (!o || json_array_append_new(arr, o) != 0) {
+            json_decref(arr);
+            arr = NULL;
+        }
+    }
+    char *text = arr ? json_dumps(arr, JSON_COMPACT) : NULL;
+    json_decref(arr);
+    if (!text) return med_err_set(err, MED_ERR_NOMEM, MED_R_INFRA_NOMEM, NULL, "opportunity rows");
+    many_q q = { text, rows, n, created };
+    med_err e;
+    med_err_clear(&e);
+    med_rc rc = med_pg_tx(pg, rows[0]->tenant_id, 0, many_tx, &q, &e);
+    free(text);
+    if (rc != MED_ERR_CONFLICT) {
+        if (rc != MED_OK) *err = e;
+        return rc;
+    }
+    for (size_t i = 0; i < n; i++) {
+        rc = a_store_opportunity_insert(pg, rows[i], &created[i], err);
+        if (rc != MED_OK) return rc;
+    }
+    return MED_OK;
 }

@@ -39,4 +39,10 @@ med_rc a_store_prepare(med_pg *pg, med_err *err);
 med_rc a_store_opportunity_insert(med_pg *pg, const a_store_opportunity *o, int *created,
                                   med_err *err);
 
+/* The rows of one tenant in one statement; created[i] = 0 for a row whose
+ * key was stored before. A batch the claim refuses (a redelivered key) is
+ * written row by row instead, so one duplicate costs only itself. */
+med_rc a_store_opportunity_insert_many(med_pg *pg, a_store_opportunity *const *rows, size_t n,
+                                       int *created, med_err *err);
+
 #endif

@@ -10,5 +10,5 @@ int main(void)
         .name = "a_ingress", .stage = MED_STAGE_A, .send_asap = 1,
         .need_pg = 1, .need_redis = 1, .need_config = 1,
     };
-    return med_stage_main(&opts, MED_STREAM_CHAIN, MED_SUBJ_A_REQUEST, a_service_transform, &svc);
+    return med_stage_main_batch(&opts, MED_STREAM_CHAIN, MED_SUBJ_A_REQUEST, a_service_batch, &svc);
 }

@@ -31,6 +31,11 @@ med_rc e_store_prepare(med_pg *pg, med_err *err);
 med_rc e_store_save_or_load(med_pg *pg, const e_store_row *row, uint8_t **stored,
                             size_t *stored_len, med_err *err);
 
+/* e_store_save_or_load for the rows of one tenant in one transaction (a
+ * claim statement and an insert statement for the batch); stored[i] is
+ * set for each row whose reference was already claimed. */
+med_rc e_store_save_many(med_pg *pg, const e_store_row *const *rows, size_t n, uint8_t **stored,
+                         size_t *stored_len, med_err *err);
 /* The stored Delivery of ref, or MED_ERR_NOT_FOUND. */
 med_rc e_store_load(med_pg *pg, const char *tenant_id, const char *ref, uint8_t **stored,
                     size_t *stored_len, med_err *err);

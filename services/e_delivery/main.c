@@ -20,6 +20,9 @@ typedef struct e_service {
     med_pg *pg;
 } e_service;
 
+/* Messages handled together; a larger fetch is split into such slices. */
+#define E_BATCH_MAX 128
+
 static const char *tenant_of(const med_relay_in *in, const Mediation__V1__ComposeInput *ci)
 {
     if (in->headers && in->headers->tenant[0]) return in->headers->tenant;
@@ -112,31 +115,123 @@ static med_rc emit(const med_relay_in *in, const e_outcome *o, e_pb_out *pb, med
     return rc;
 }
 
-static med_rc e_transform(void *ud, const med_relay_in *in, med_relay_out *out, med_err *err)
+/* One message of a batch from decode to its outputs. */
+typedef struct e_job {
+    Mediation__V1__ComposeInput *ci;
+    e_outcome *o;
+    e_pb_out pb;
+    e_store_row row;
+    int batch_save;   /* written by e_store_save_many with its tenant's batch */
+    med_rc rc;
+    med_err err;
+} e_job;
+
+static void job_prepare(e_service *svc, const med_relay_in *in, e_job *j)
 {
-    e_service *svc = ud;
     /* undecodable input still gets its error Delivery (E.1), keys from headers */
-    Mediation__V1__ComposeInput *ci = mediation__v1__compose_input__unpack(NULL, in->len, in->data);
+    j->ci = mediation__v1__compose_input__unpack(NULL, in->len, in->data);
     e_header_keys hk = { in->headers ? in->headers->trace_key : NULL,
                          in->headers ? in->headers->request_key : NULL,
                          in->headers ? in->headers->opportunity_key : NULL };
-    e_outcome *o = calloc(1, sizeof *o);
-    med_rc rc = o ? MED_OK : med_err_set(err, MED_ERR_NOMEM, MED_R_INFRA_NOMEM, NULL, "outcome");
-    e_pb_out pb = { 0 };
-    if (rc == MED_OK) {
-        e_compose(ci, &hk, in->now_unix_ms, o);
-        med_hop hop = { .stage = in->stage, .instance = in->instance, .at_unix_ms = in->now_unix_ms };
-        e_pb_ctx ctx = { .trace = ci ? ci->trace : NULL,
-                         .anchor_snapshot = ci ? ci->version_anchor_snapshot : NULL,
-                         .hop = &hop, .tenant_id = tenant_of(in, ci) };
-        rc = e_pb_build(o, &ctx, &pb, err);
+    j->o = calloc(1, sizeof *j->o);
+    if (!j->o) {
+        j->rc = med_err_set(&j->err, MED_ERR_NOMEM, MED_R_INFRA_NOMEM, NULL, "outcome");
+        return;
     }
-    if (rc == MED_OK) rc = persist(svc, in, ci, o, &pb, err);
-    if (rc == MED_OK) rc = emit(in, o, &pb, out, err);
-    e_pb_out_free(&pb);
-    free(o);
-    if (ci) mediation__v1__compose_input__free_unpacked(ci, NULL);
-    return rc;
+    e_compose(j->ci, &hk, in->now_unix_ms, j->o);
+    med_hop hop = { .stage = in->stage, .instance = in->instance, .at_unix_ms = in->now_unix_ms };
+    e_pb_ctx ctx = { .trace = j->ci ? j->ci->trace : NULL,
+                     .anchor_snapshot = j->ci ? j->ci->version_anchor_snapshot : NULL,
+                     .hop = &hop, .tenant_id = tenant_of(in, j->ci) };
+    j->rc = e_pb_build(j->o, &ctx, &j->pb, &j->err);
+    if (j->rc != MED_OK) return;
+    const char *tenant = tenant_of(in, j->ci);
+    if (is_duplicate(j->o) || !svc->pg || !tenant) {
+        j->rc = persist(svc, in, j->ci, j->o, &j->pb, &j->err);
+        return;
+    }
+    const Mediation__V1__TraceContext *tc = j->ci ? j->ci->trace : NULL;
+    j->row = (e_store_row){
+        .tenant_id = tenant,
+        .app_id = hdr_or_trace(in->headers ? in->headers->app : NULL, tc ? tc->app_id : NULL),
+        .placement_id = hdr_or_trace(in->headers ? in->headers->placement : NULL,
+                                     tc ? tc->placement_id : NULL),
+        .anchor_hash = hdr_or_trace(in->headers ? in->headers->anchor_hash : NULL,
+                                    tc ? tc->anchor_hash : NULL),
+        .outcome = j->o, .delivery = j->pb.delivery, .delivery_len = j->pb.delivery_len,
+    };
+    j->batch_save = 1;
+}
+
+/* Swaps a job's Delivery for the stored one (redelivery, or a reference
+ * another message claimed first). */
+static void take_stored(e_job *j, uint8_t *stored, size_t len)
+{
+    if (!stored) return;
+    free(j->pb.delivery);
+    j->pb.delivery = stored;
+    j->pb.delivery_len = len;
+}
+
+/* Persist before publish (E.9), one transaction per tenant per batch. */
+static void save_batch(e_service *svc, e_job *js, size_t n)
+{
+    const e_store_row *rows[E_BATCH_MAX];
+    e_job *owners[E_BATCH_MAX];
+    uint8_t *stored[E_BATCH_MAX];
+    size_t stored_len[E_BATCH_MAX];
+    char done[E_BATCH_MAX] = { 0 };
+    for (size_t i = 0; i < n; i++) {
+        if (done[i] || !js[i].batch_save || js[i].rc != MED_OK) continue;
+        size_t k = 0;
+        for (size_t m = i; m < n; m++)
+            if (!done[m] && js[m].batch_save && js[m].rc == MED_OK &&
+                strcmp(js[m].row.tenant_id, js[i].row.tenant_id) == 0) {
+                done[m] = 1;
+                owners[k] = &js[m];
+                rows[k++] = &js[m].row;
+            }
+        med_err e;
+        med_err_clear(&e);
+        med_rc rc = e_store_save_many(svc->pg, rows, k, stored, stored_len, &e);
+        for (size_t m = 0; m < k; m++) {
+            owners[m]->rc = rc;
+            if (rc != MED_OK) owners[m]->err = e;
+            else take_stored(owners[m], stored[m], stored_len[m]);
+        }
+    }
+}
+
+static void job_free(e_job *j)
+{
+    e_pb_out_free(&j->pb);
+    free(j->o);
+    if (j->ci) mediation__v1__compose_input__free_unpacked(j->ci, NULL);
+}
+
+static void e_batch(void *ud, const med_relay_in *ins, size_t n, med_relay_out *outs, med_rc *rcs,
+                    med_err *errs)
+{
+    e_service *svc = ud;
+    for (size_t off = 0; off < n; off += E_BATCH_MAX) {
+        size_t m = n - off < E_BATCH_MAX ? n - off : E_BATCH_MAX;
+        e_job *js = calloc(m, sizeof *js);
+        if (!js) {
+            for (size_t i = off; i < off + m; i++)
+                rcs[i] = med_err_set(&errs[i], MED_ERR_NOMEM, MED_R_INFRA_NOMEM, NULL, "E batch");
+            continue;
+        }
+        for (size_t i = 0; i < m; i++) job_prepare(svc, &ins[off + i], &js[i]);
+        save_batch(svc, js, m);
+        for (size_t i = 0; i < m; i++) {
+            e_job *j = &js[i];
+            rcs[off + i] = j->rc == MED_OK ? emit(&ins[off + i], j->o, &j->pb, &outs[off + i],
+                                                  &errs[off + i])
+                                           : (errs[off + i] = j->err, j->rc);
+            job_free(j);
+        }
+        free(js);
+    }
 }
 
 int main(void)
@@ -158,7 +253,7 @@ int main(void)
         return 1;
     }
     med_service_set_started(s);
-    med_rc rc = med_relay_run(s, MED_STREAM_CHAIN, MED_SUBJ_E_COMPOSE, e_transform, &svc, &err);
+    med_rc rc = med_relay_run_batch(s, MED_STREAM_CHAIN, MED_SUBJ_E_COMPOSE, e_batch, &svc, &err);
     if (rc != MED_OK) {
         med_log_ctx lc = { .error_code = err.code };
         MED_LOGE(&lc, "consumer stopped: %s", err.message);

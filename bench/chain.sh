@@ -100,13 +100,20 @@ cpu_report "$cpu0" "$cpu1" "$(sed -E 's/.*requests=([0-9]+).*/\1/' "$BENCH_DIR/p
 PEAK=$(sed -E 's/.*rps=([0-9.]+).*/\1/' "$BENCH_DIR/peak.txt")
 
 echo; TARGET=$(awk -v p="$PEAK" 'BEGIN{printf "%d", p * 0.7}')
+# Closed loop with think time: cycle = think + latency. A 5 s calibration
+# run measures the latency at about that rate, then the think time is set
+# so that connections x 1000 / (think + latency) = target.
 THINK=$(awk -v c="$PACE_CONNS" -v t="$TARGET" 'BEGIN{ if (t < 1) t = 1; printf "%d", c * 1000 / t }')
-echo "=== 4. paced at ~70 % of peak: target $TARGET/s = $PACE_CONNS connections x ${THINK} ms think time"
+CAL=$(THINK_MS=$THINK wrk -t2 -c"$PACE_CONNS" -d5s --timeout 5s -s "$LUA" "$EDGE_URL" | grep FIGURES)
+CAL_RPS=$(echo "$CAL" | sed -E 's/.*rps=([0-9.]+).*/\1/')
+THINK=$(awk -v c="$PACE_CONNS" -v t="$TARGET" -v r="$CAL_RPS" -v k="$THINK" 'BEGIN{
+    lat = (r > 0) ? c * 1000 / r - k : 0; th = c * 1000 / t - lat; if (th < 1) th = 1; printf "%d", th }')
+echo "=== 4. paced at ~70 % of peak: target $TARGET/s = $PACE_CONNS connections x ${THINK} ms think time (calibration: $CAL_RPS/s)"
 THINK_MS=$THINK wrk -t2 -c"$PACE_CONNS" -d"${DUR}s" --timeout 5s -s "$LUA" "$EDGE_URL" | grep FIGURES
 
 echo; echo "=== peak RSS (VmHWM) per process"
 for name in edge h_config $STAGES; do
     eval "pid=\${PID_$name:-}"
-    [ -n "$pid" ] && echo "$name: $(awk '/VmHWM/{print $2, $3}' "/proc/$pid/status")"
+    [ -n "$pid" ] && echo "$name: $(awk '/VmHWM/{print $2, $3}' "/proc/$pid/status")  (pid $pid, cpu $(ps -o time= -p "$pid" | tr -d ' '), $(ps -o comm= -p "$pid"))"
 done
 echo "probe after the load: $(probe 99 | jq -c '{status, finalReasonCode}')"

@@ -134,6 +134,8 @@ static const cfg_key_def cfg_keys[] = {
          "F in-flight lock lifetime per record key")
     KINT("A_SOFT_BUDGET_MS", 1, 60000, "50", "50", "50", "A soft latency budget (A.7): degrade past it")
     KINT("A_HARD_BUDGET_MS", 1, 60000, "150", "150", "150", "A hard latency budget (A.7): reject past it")
+    KINT("D_MAX_RESPONSE_BYTES", 1024, 16777216, "262144", "262144", "262144",
+         "Largest ad network answer D reads; a bigger one is a source error")
     KINT("RCONFIG_TIMEOUT_MS", 1, 60000, "200", "200", "200", "Stage wait for H's resolved config (A.6 config_timeout)")
     KINT("H_CONFIG_TTL_SEC", 1, SEC_MAX, "300", "300", "300", "H resolved config cache TTL")
     /* ---- telemetry ---- */

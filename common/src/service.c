@@ -210,6 +210,12 @@ med_pg *med_service_pg(med_service *s) { return s->pg; }
 med_redis *med_service_redis(med_service *s) { return s->redis; }
 med_cfgsnap *med_service_cfgsnap(med_service *s) { return s->cfgsnap; }
 med_rconfig *med_service_rconfig(med_service *s) { return s->rconfig; }
+
+const char *med_service_config_environment(med_service *s)
+{
+    const char *e = med_config_str(s->cfg, "CONFIG_ENVIRONMENT");
+    return e && *e ? e : "prod";
+}
 med_readiness *med_service_readiness(med_service *s) { return s->ready; }
 const char *med_service_instance(med_service *s) { return s->instance; }
 const char *med_service_stage(med_service *s) { return s->opts.stage; }

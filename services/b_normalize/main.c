@@ -8,7 +8,6 @@
 #include "b_normalize.h"
 #include "b_schema.h"
 #include "b_service.h"
-#include "med/js.h"
 #include "med/log.h"
 #include "med/names.h"
 #include "med/rconfig.h"
@@ -18,6 +17,7 @@
 typedef struct b_ctx {
     med_rconfig *rconfig;
     const char *salt;
+    const char *environment;   /* CONFIG_ENVIRONMENT */
 } b_ctx;
 
 static const char *nonempty(const char *a, const char *b)
@@ -27,8 +27,8 @@ static const char *nonempty(const char *a, const char *b)
 
 /* The seed names everything of the config key except the tenant, which
  * only the Med-Tenant header carries. */
-static void config_key(const med_relay_in *in, const Mediation__V1__OpportunitySeed *s,
-                       med_rconfig_key *k)
+static void config_key(const b_ctx *c, const med_relay_in *in,
+                       const Mediation__V1__OpportunitySeed *s, med_rconfig_key *k)
 {
     const Mediation__V1__TraceContext *t = s->trace;
     const Mediation__V1__BIngressPacketLite *p = s->b_ingress_packet_lite;
@@ -37,7 +37,7 @@ static void config_key(const med_relay_in *in, const Mediation__V1__OpportunityS
     k->tenant_id = in->headers->tenant;
     k->app_id = nonempty(t ? t->app_id : NULL, in->headers->app);
     k->placement_id = nonempty(plc, in->headers->placement);
-    k->environment = "prod";
+    k->environment = c->environment;
     k->schema_version = s->schema_version;
     k->sdk_version = s->sdk_version;
     k->trace_key = in->headers->trace_key;
@@ -57,7 +57,7 @@ static med_rc load_schema(b_ctx *c, const med_relay_in *in, const Mediation__V1_
                           const med_rconfig_entry **entry, b_normalize_in *bin, med_err *err)
 {
     med_rconfig_key key;
-    config_key(in, s, &key);
+    config_key(c, in, s, &key);
     const char *pin = s->config_snapshot_lite ? s->config_snapshot_lite->config_hash : NULL;
     med_rconfig_status st;
     med_rc rc = med_rconfig_get(c->rconfig, &key, pin, entry, &st, err);
@@ -124,12 +124,13 @@ int main(void)
         fprintf(stderr, "b_normalize: start-up failed: %s %s\n", err.code, err.message);
         return 1;
     }
-    b_ctx ctx = { .salt = redaction_salt(svc) };
-    ctx.rconfig = med_rconfig_new(med_js_conn(med_service_js(svc)), med_service_cfgsnap(svc), NULL);
+    /* The service's config client (RCONFIG_TIMEOUT_MS, follows its config
+     * generation); the salt is a secret read here, refused empty in prod. */
+    b_ctx ctx = { .salt = redaction_salt(svc), .rconfig = med_service_rconfig(svc),
+                  .environment = med_service_config_environment(svc) };
     if (!ctx.salt || !ctx.rconfig) {
-        MED_LOGE(NULL, "start-up failed: %s", ctx.salt ? "config client: out of memory"
+        MED_LOGE(NULL, "start-up failed: %s", ctx.salt ? "no config client"
                                                        : B_DEFAULT_SALT_KEY_REF " missing in prod");
-        if (ctx.rconfig) med_rconfig_free(ctx.rconfig);
         med_service_free(svc);
         return 1;
     }
@@ -139,7 +140,6 @@ int main(void)
         med_log_ctx lc = { .error_code = err.code };
         MED_LOGE(&lc, "consumer stopped: %s", err.message);
     }
-    med_rconfig_free(ctx.rconfig);
     med_service_free(svc);
     return rc == MED_OK ? 0 : 1;
 }

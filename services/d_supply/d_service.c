@@ -50,7 +50,7 @@ static med_rc load_config(d_service *svc, const med_relay_in *in, d_job *j, med_
         .tenant_id = first_set(in->headers->tenant, tc ? tc->tenant_id : ""),
         .app_id = first_set(in->headers->app, tc ? tc->app_id : ""),
         .placement_id = first_set(in->headers->placement, pm ? pm->placement_key : ""),
-        .environment = "prod",
+        .environment = svc->environment,
         .schema_version = pd->schema_version,
         /* The same key A resolved under (H requires sdkVersion). */
         .sdk_version = pd->device_capabilities_lite ? pd->device_capabilities_lite->sdk_version : "",
@@ -313,10 +313,25 @@ static void job_free(d_job *j)
     if (j->pd) mediation__v1__policy_decision__free_unpacked(j->pd, NULL);
 }
 
+static void bind(d_service *svc, med_service *s)
+{
+    if (svc->rconfig || !s) return;
+    svc->rconfig = med_service_rconfig(s);
+    svc->environment = med_service_config_environment(s);
+    if (!svc->http)
+        svc->http = d_http_new((size_t)med_config_int(med_service_config(s), "D_MAX_RESPONSE_BYTES"));
+}
+
 void d_service_batch(void *ud, const med_relay_in *ins, size_t n, med_relay_out *outs,
                      med_rc *rcs, med_err *errs)
 {
     d_service *svc = ud;
+    if (n > 0) bind(svc, ins[0].svc);
+    if (!svc->http || !svc->rconfig) {
+        for (size_t i = 0; i < n; i++)
+            rcs[i] = med_err_set(&errs[i], MED_ERR_NOMEM, MED_R_INFRA_NOMEM, NULL, "D start-up");
+        return;
+    }
     d_job *jobs = calloc(n ? n : 1, sizeof *jobs);
     if (!jobs) {
         for (size_t i = 0; i < n; i++)

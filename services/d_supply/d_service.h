@@ -11,12 +11,14 @@
 #include "med/relay.h"
 
 typedef struct d_service {
-    med_rconfig *rconfig;            /* borrowed */
-    d_http *http;                    /* borrowed */
+    med_rconfig *rconfig;            /* borrowed from the running service */
+    d_http *http;                    /* owned (d_http_free after the run) */
+    const char *environment;         /* config environment, borrowed */
     d_breakers breakers;             /* per-source circuits, process-local */
 } d_service;
 
-/* ud is a d_service *. */
+/* ud is a d_service *, zeroed before the first batch: it binds itself to
+ * ins[0].svc then (config client, D_MAX_RESPONSE_BYTES, environment). */
 void d_service_batch(void *ud, const med_relay_in *ins, size_t n, med_relay_out *outs,
                      med_rc *rcs, med_err *errs);
 

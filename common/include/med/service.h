@@ -46,6 +46,9 @@ med_cfgsnap *med_service_cfgsnap(med_service *s);
  * connection, following its config snapshot; NULL unless need_config.
  * Timeout from RCONFIG_TIMEOUT_MS. Thread-safe. */
 med_rconfig *med_service_rconfig(med_service *s);
+/* CONFIG_ENVIRONMENT of this deployment ("prod" when unset): the config
+ * environment requests resolve under. */
+const char *med_service_config_environment(med_service *s);
 const char *med_service_instance(med_service *s);
 const char *med_service_stage(med_service *s);
 med_readiness *med_service_readiness(med_service *s);

@@ -141,7 +141,9 @@ static void duplicate(const a_dedup_record *rec, a_decision *d)
         d->decision_outcome = A_OUT_INELIGIBLE;
         terminal(d, MED_R_A_TRG_DUPLICATE_INFLIGHT, A_ACT_NO_OP, "no_fill");
     } else {
-        d->decision_outcome = rec->decision_outcome[0] ? rec->decision_outcome : A_OUT_INELIGIBLE;
+        /* d->first, not rec: the decision outlives the caller's record. */
+        d->decision_outcome =
+            d->first.decision_outcome[0] ? d->first.decision_outcome : A_OUT_INELIGIBLE;
         terminal(d, MED_R_A_TRG_DUPLICATE_REUSED_RESULT, A_ACT_NO_OP, "no_fill");
     }
     add_secondary(d, d->cfg.a_code);

@@ -382,8 +382,13 @@ static med_rc pack_reply(const get_call *c, const get_answer *a, uint8_t **out, 
 static void publish_audit(const get_call *c, const get_answer *a)
 {
     med_err e;
-    if (h_get_audit_publish(c->ctx->js, &a->dec, c->req->trace, c->ctx->instance,
-                            a->http_status, c->now_ms, &e) == MED_OK)
+    /* The audit belongs to the caller's tenant (G stores it under it),
+     * whether or not the caller sent a trace context. */
+    Mediation__V1__TraceContext tc = MEDIATION__V1__TRACE_CONTEXT__INIT;
+    if (c->req->trace) tc = *c->req->trace;
+    if (!tc.tenant_id || !*tc.tenant_id) tc.tenant_id = c->req->tenant_id;
+    if (h_get_audit_publish(c->ctx->js, &a->dec, &tc, c->ctx->instance, a->http_status,
+                            c->now_ms, &e) == MED_OK)
         return;
     med_log_ctx lc;
     log_ctx(c, e.code, &lc);

@@ -403,24 +403,8 @@ med_rc med_relay_passthrough(void *ud, const med_relay_in *in, med_relay_out *ou
 int med_stage_main(const med_service_opts *opts, const char *stream, const char *in_subject,
                    med_relay_transform_fn fn, void *ud)
 {
-    med_err err;
-    med_err_clear(&err);
-    med_service *svc = NULL;
-    if (med_service_start(opts, &svc, &err) != MED_OK) {
-        fprintf(stderr, "%s: start-up failed: %s %s%s%s\n", opts->name, err.code, err.message,
-                err.field[0] ? " field=" : "", err.field);
-        return 1;
-    }
-    med_service_set_started(svc);
-    med_rc rc = med_relay_run(svc, stream, in_subject, fn, ud, &err);
-    if (rc != MED_OK) {
-        med_log_ctx lc = { .error_code = err.code };
-        MED_LOGE(&lc, "consumer stopped: %s", err.message);
-    } else {
-        MED_LOGI(NULL, "stopped cleanly");
-    }
-    med_service_free(svc);
-    return rc == MED_OK ? 0 : 1;
+    single_adapter a = { fn, ud };
+    return med_stage_main_batch(opts, stream, in_subject, single_as_batch, &a);
 }
 
 int med_stage_main_batch(const med_service_opts *opts, const char *stream,
@@ -439,6 +423,8 @@ int med_stage_main_batch(const med_service_opts *opts, const char *stream,
     if (rc != MED_OK) {
         med_log_ctx lc = { .error_code = err.code };
         MED_LOGE(&lc, "consumer stopped: %s", err.message);
+    } else {
+        MED_LOGI(NULL, "stopped cleanly");
     }
     med_service_free(svc);
     return rc == MED_OK ? 0 : 1;

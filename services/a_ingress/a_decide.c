@@ -103,18 +103,23 @@ static int l2_checks(const a_decide_in *in, a_request *req, a_decision *d)
     return 1;
 }
 
-int a_decide_front(const a_decide_in *in, const char *body, size_t len, a_request *req,
+int a_decide_parse(const a_decide_in *in, const char *body, size_t len, a_request *req,
                    a_decision *d)
 {
     memset(d, 0, sizeof *d);
     med_err e;
     med_err_clear(&e);
-    a_config_classify(in->config_status, &d->cfg);
     if (a_request_parse(body, len, in->versions, req, &e) != MED_OK ||
         a_request_check_identity(req, in->med_app, &e) != MED_OK) {
         reject_reply(d, &e);
         return 0;
     }
+    return 1;
+}
+
+int a_decide_config(const a_decide_in *in, a_request *req, a_decision *d)
+{
+    a_config_classify(in->config_status, &d->cfg);
     if (d->cfg.reject) {
         keys_without_dedup(req, d, in);
         d->trigger_action = A_ACT_REJECT;
@@ -128,6 +133,14 @@ int a_decide_front(const a_decide_in *in, const char *body, size_t len, a_reques
                     req->trigger_at_ms, req->client_request_id, &d->dkey);
     d->has_dkey = 1;
     return 1;
+}
+
+int a_decide_front(const a_decide_in *in, const char *body, size_t len, a_request *req,
+                   a_decision *d)
+{
+    int parsed = a_decide_parse(in, body, len, req, d);
+    a_config_classify(in->config_status, &d->cfg);
+    return parsed && a_decide_config(in, req, d);
 }
 
 static void duplicate(const a_dedup_record *rec, a_decision *d)

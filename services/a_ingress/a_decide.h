@@ -58,8 +58,17 @@ typedef struct a_decide_in {
     const a_version_lists *versions;    /* NULL = defaults */
 } a_decide_in;
 
-/* Steps 1-5 plus the dedup key. Returns 1 when the request continues to
- * the dedup lookup, 0 when *d is final (reject reply or config reject). */
+/* Steps 1-3 (decode, L1, identity): 1 when the request goes on to the
+ * config lookup, whose key comes from the parsed request; 0 when *d is a
+ * final reject reply. Resets *d. */
+int a_decide_parse(const a_decide_in *in, const char *body, size_t len, a_request *req,
+                   a_decision *d);
+/* Steps 4-5 (config matrix, L2) plus the dedup key, on a parsed request
+ * and in->config_status / in->placement_doc: 1 when the request continues
+ * to the dedup lookup, 0 when *d is final. */
+int a_decide_config(const a_decide_in *in, a_request *req, a_decision *d);
+
+/* a_decide_parse + a_decide_config with the config already known. */
 int a_decide_front(const a_decide_in *in, const char *body, size_t len, a_request *req,
                    a_decision *d);
 

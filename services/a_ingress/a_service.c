@@ -18,6 +18,7 @@
 #include "med/names.h"
 #include "med/pbtrace.h"
 #include "med/reason.h"
+#include "med/rows.h"
 
 /* Per-message working state; everything the outputs point into. */
 typedef struct a_work {
@@ -50,38 +51,29 @@ static const char *or_empty(const char *s) { return s ? s : ""; }
 
 /* ---- config ---- */
 
-/* The config key needs the body's placement, app and versions before A.1
- * step 4: read them loosely here; a_decide_front validates properly. */
+/* A.1 step 4, keyed by the parsed request (L1 guarantees its fields). */
 static void fetch_config(a_work *w)
 {
-    json_error_t je;
-    const char *body = or_empty(w->req_pb->body_json);
-    json_t *root = json_loads(body, 0, &je);
-    const char *plc = json_string_value(json_object_get(root, "placementId"));
-    const char *app = json_string_value(json_object_get(json_object_get(root, "appContext"),
-                                                        "appId"));
     w->cfg_status = MED_RCFG_FRESH;
-    if (plc && *plc && app && *app && w->svc->rconfig) {
-        med_rconfig_key k = {
-            .tenant_id = w->tenant,
-            .app_id = app,
-            .placement_id = plc,
-            .environment = w->req_pb->environment,
-            .schema_version = json_string_value(json_object_get(root, "schemaVersion")),
-            .sdk_version = json_string_value(json_object_get(root, "sdkVersion")),
-        };
-        med_err e;
-        med_err_clear(&e);
-        if (med_rconfig_get(w->svc->rconfig, &k, NULL, &w->cfg, &w->cfg_status, &e) != MED_OK)
-            w->cfg_status = MED_RCFG_NONE_UNAVAILABLE;
-        if (w->cfg_status != MED_RCFG_FRESH) {
-            med_log_ctx lc = { .tenant_id = w->tenant, .error_code = e.code };
-            MED_LOGW(&lc, "config for %s/%s: %s %s%s%s", app, plc,
-                     med_rconfig_status_name(w->cfg_status), e.message,
-                     e.field[0] ? " field=" : "", e.field);
-        }
+    if (!w->svc->rconfig) return;
+    med_rconfig_key k = {
+        .tenant_id = w->tenant,
+        .app_id = w->req.app_id,
+        .placement_id = w->req.placement_id,
+        .environment = w->req_pb->environment,
+        .schema_version = w->req.schema_version,
+        .sdk_version = w->req.sdk_version,
+    };
+    med_err e;
+    med_err_clear(&e);
+    if (med_rconfig_get(w->svc->rconfig, &k, NULL, &w->cfg, &w->cfg_status, &e) != MED_OK)
+        w->cfg_status = MED_RCFG_NONE_UNAVAILABLE;
+    if (w->cfg_status != MED_RCFG_FRESH) {
+        med_log_ctx lc = { .tenant_id = w->tenant, .error_code = e.code };
+        MED_LOGW(&lc, "config for %s/%s: %s %s%s%s", w->req.app_id, w->req.placement_id,
+                 med_rconfig_status_name(w->cfg_status), e.message, e.field[0] ? " field=" : "",
+                 e.field);
     }
-    json_decref(root);
 }
 
 /* ---- trace context of every output ---- */
@@ -343,16 +335,18 @@ static med_rc decide(a_work *w, med_err *err)
         .received_at_ms = w->req_pb->received_at_unix_ms ? w->req_pb->received_at_unix_ms
                                                          : in->now_unix_ms,
         .now_ms = in->now_unix_ms,
-        .config_status = w->cfg_status,
-        .placement_doc = w->cfg ? med_rconfig_doc(w->cfg, "placement") : NULL,
         .dedup_window_sec = w->svc->dedup_window_sec,
         .soft_budget_ms = w->svc->soft_budget_ms,
         .hard_budget_ms = w->svc->hard_budget_ms,
         .stream_seq = in->info ? in->info->stream_seq : 0,
     };
-    if (a_decide_front(&di, or_empty(w->req_pb->body_json), strlen(or_empty(w->req_pb->body_json)),
-                       &w->req, &w->d))
-        decide_with_dedup(w, &di);
+    const char *body = or_empty(w->req_pb->body_json);
+    if (a_decide_parse(&di, body, strlen(body), &w->req, &w->d)) {
+        fetch_config(w);
+        di.config_status = w->cfg_status;
+        di.placement_doc = w->cfg ? med_rconfig_doc(w->cfg, "placement") : NULL;
+        if (a_decide_config(&di, &w->req, &w->d)) decide_with_dedup(w, &di);
+    }
     if (w->d.kind == A_KIND_CREATE && w->d.dedup_degraded && !w->svc->pg)
         a_decision_internal_unavailable(&w->d, "redis and postgresql unavailable");
     if (w->d.kind == A_KIND_CREATE) {
@@ -377,7 +371,6 @@ static void work_prepare(a_work *w)
     snprintf(w->tenant, sizeof w->tenant, "%s",
              w->req_pb->tenant_id && *w->req_pb->tenant_id ? w->req_pb->tenant_id
                                                            : in->headers->tenant);
-    fetch_config(w);
     w->rc = decide(w, &w->err);
     if (w->rc == MED_OK) w->rc = build_trace(w, &w->err);
     if (w->rc == MED_OK && w->d.kind == A_KIND_CREATE) w->rc = create_prepare(w, &w->err);
@@ -405,27 +398,24 @@ static med_rc work_finish(a_work *w, med_relay_out *out, med_err *err)
 static void store_rows(a_service *svc, a_work *ws, size_t n)
 {
     if (!svc->pg) return;
+    const char *tenants[A_BATCH_MAX];
+    unsigned char taken[A_BATCH_MAX] = { 0 };
+    size_t idx[A_BATCH_MAX];
     a_store_opportunity *rows[A_BATCH_MAX];
     int created[A_BATCH_MAX];
-    a_work *owners[A_BATCH_MAX];
-    char done[A_BATCH_MAX] = { 0 };
-    for (size_t i = 0; i < n; i++) {
-        if (done[i] || ws[i].rc != MED_OK || ws[i].d.kind != A_KIND_CREATE) continue;
-        size_t k = 0;
-        for (size_t j = i; j < n && k < A_BATCH_MAX; j++)
-            if (!done[j] && ws[j].rc == MED_OK && ws[j].d.kind == A_KIND_CREATE &&
-                strcmp(ws[j].tenant, ws[i].tenant) == 0) {
-                done[j] = 1;
-                owners[k] = &ws[j];
-                rows[k++] = &ws[j].row;
-            }
+    for (size_t i = 0; i < n; i++)
+        tenants[i] = ws[i].rc == MED_OK && ws[i].d.kind == A_KIND_CREATE ? ws[i].tenant : NULL;
+    size_t k;
+    while ((k = med_rows_next_tenant_group(tenants, n, taken, idx)) > 0) {
+        for (size_t m = 0; m < k; m++) rows[m] = &ws[idx[m]].row;
         med_err e;
         med_err_clear(&e);
         med_rc rc = a_store_opportunity_insert_many(svc->pg, rows, k, created, &e);
         for (size_t m = 0; m < k; m++) {
-            owners[m]->rc = rc;
-            if (rc != MED_OK) owners[m]->err = e;
-            else owners[m]->created = created[m];
+            a_work *w = &ws[idx[m]];
+            w->rc = rc;
+            if (rc != MED_OK) w->err = e;
+            else w->created = created[m];
         }
     }
 }

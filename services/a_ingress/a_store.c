@@ -7,6 +7,7 @@
 #include <jansson.h>
 
 #include "med/reason.h"
+#include "med/rows.h"
 
 void a_store_dedup_key(const char *app_env, const char *tenant, const char *dedup_key, char *out,
                        size_t cap)
@@ -143,26 +144,21 @@ med_rc a_store_opportunity_insert(med_pg *pg, const a_store_opportunity *o, int 
     return rc;
 }
 
-static int put(json_t *o, const char *k, const char *v)
-{
-    return json_object_set_new(o, k, v ? json_string(v) : json_null());
-}
-
 static json_t *row_json(const a_store_opportunity *o)
 {
     json_error_t je;
     json_t *j = json_object(), *payload = json_loads(o->payload_json ? o->payload_json : "{}", 0, &je);
-    int bad = !j || !payload || put(j, "tenant_id", o->tenant_id) || put(j, "app_id", o->app_id) ||
-              put(j, "placement_id", o->placement_id) ||
-              put(j, "opportunity_key", o->opportunity_key) ||
-              put(j, "request_key", o->request_key) || put(j, "trace_key", o->trace_key) ||
-              put(j, "attempt_key", o->attempt_key) ||
-              put(j, "contract_version", o->contract_version) ||
-              put(j, "dedup_key", o->dedup_key) || put(j, "reason_code", o->reason_code) ||
-              put(j, "resolved_config_ref", o->resolved_config_ref) ||
-              put(j, "anchor_hash", o->anchor_hash) || put(j, "event_key", o->event_key) ||
-              put(j, "event_idempotency_key", o->event_idempotency_key) ||
-              put(j, "event_status", o->event_status);
+    int bad = !j || !payload || med_rows_put(j, "tenant_id", o->tenant_id) || med_rows_put(j, "app_id", o->app_id) ||
+              med_rows_put(j, "placement_id", o->placement_id) ||
+              med_rows_put(j, "opportunity_key", o->opportunity_key) ||
+              med_rows_put(j, "request_key", o->request_key) || med_rows_put(j, "trace_key", o->trace_key) ||
+              med_rows_put(j, "attempt_key", o->attempt_key) ||
+              med_rows_put(j, "contract_version", o->contract_version) ||
+              med_rows_put(j, "dedup_key", o->dedup_key) || med_rows_put(j, "reason_code", o->reason_code) ||
+              med_rows_put(j, "resolved_config_ref", o->resolved_config_ref) ||
+              med_rows_put(j, "anchor_hash", o->anchor_hash) || med_rows_put(j, "event_key", o->event_key) ||
+              med_rows_put(j, "event_idempotency_key", o->event_idempotency_key) ||
+              med_rows_put(j, "event_status", o->event_status);
     if (!bad && json_object_set_new(j, "payload", payload) == 0) return j;
     if (bad) json_decref(payload);
     json_decref(j);

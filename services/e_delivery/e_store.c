@@ -7,25 +7,15 @@
 #include "med/b64url.h"
 #include "med/ids.h"
 #include "med/reason.h"
+#include "med/rows.h"
 
-#define SQL_CLAIM "e_claim_delivery_key"
-#define SQL_INSERT "e_insert_delivery"
 #define SQL_LOAD "e_load_delivery"
 #define SQL_CLAIM_MANY "e_claim_delivery_keys"
 #define SQL_INSERT_MANY "e_insert_deliveries"
 
 med_rc e_store_prepare(med_pg *pg, med_err *err)
 {
-    med_rc rc = med_pg_prepare(pg, SQL_CLAIM,
-        "INSERT INTO delivery_keys (response_reference, tenant_id, delivery_status, created_at) "
-        "VALUES ($1, $2, $3, now()) ON CONFLICT DO NOTHING RETURNING response_reference", 3, err);
-    if (rc == MED_OK)
-        rc = med_pg_prepare(pg, SQL_INSERT,
-            "INSERT INTO delivery_records (tenant_id, app_id, placement_id, response_reference, "
-            "render_attempt_id, trace_key, request_key, attempt_key, opportunity_key, delivery_status, "
-            "final_reason_code, render_mode, source_id, expire_at, anchor_hash, payload, created_at) "
-            "VALUES ($1, $2, $3, $4, NULL, $5, $6, $7, $8, $9, $10, $11, $12, $13::timestamptz, $14, "
-            "$15::jsonb, now())", 15, err);
+    med_rc rc = MED_OK;
     if (rc == MED_OK)
         rc = med_pg_prepare(pg, SQL_CLAIM_MANY,
             "INSERT INTO delivery_keys (response_reference, tenant_id, delivery_status, created_at) "
@@ -109,66 +99,6 @@ static med_rc load_in_tx(med_pg *pg, const char *ref, uint8_t **stored, size_t *
     return rc;
 }
 
-typedef struct save_ctx {
-    const e_store_row *row;
-    const char *payload;
-    uint8_t **stored;
-    size_t *stored_len;
-} save_ctx;
-
-static med_rc insert_row(med_pg *pg, const e_store_row *row, const char *payload, med_err *err)
-{
-    const e_outcome *o = row->outcome;
-    char expire[32];
-    med_format_utc_ms(o->ttl.expire_at_ms, expire, sizeof expire);
-    const char *source = o->container.mode != E_MODE_NONE && o->in.winner ? o->in.winner->source_id : NULL;
-    const char *v[15] = {
-        row->tenant_id, row->app_id ? row->app_id : "", row->placement_id ? row->placement_id : "",
-        o->response_reference, o->keys.trace_key, o->keys.request_key, na_null(o->keys.attempt_key),
-        o->keys.opportunity_key, o->dec.status, o->dec.final_code,
-        e_mode_name(o->container.mode), source, expire, na_null(row->anchor_hash), payload,
-    };
-    PGresult *res = med_pg_exec_prepared(pg, SQL_INSERT, 15, v, err);
-    if (!res) return err->rc ? err->rc : MED_ERR_IO;
-    PQclear(res);
-    return MED_OK;
-}
-
-static med_rc save_body(med_pg *pg, PGconn *conn, void *ud, med_err *err)
-{
-    (void)conn;
-    save_ctx *c = ud;
-    const e_outcome *o = c->row->outcome;
-    const char *v[3] = { o->response_reference, c->row->tenant_id, o->dec.status };
-    PGresult *res = med_pg_exec_prepared(pg, SQL_CLAIM, 3, v, err);
-    if (!res) return err->rc ? err->rc : MED_ERR_IO;
-    int won = PQntuples(res) == 1;
-    PQclear(res);
-    if (won) return insert_row(pg, c->row, c->payload, err);
-    med_rc rc = load_in_tx(pg, o->response_reference, c->stored, c->stored_len, err);
-    if (rc == MED_ERR_NOT_FOUND) /* claimed by another tenant: never answer across tenants */
-        return med_err_set(err, MED_ERR_CONFLICT, MED_R_INFRA_PG_CONFLICT, NULL,
-                           "responseReference claimed without a readable row");
-    return rc;
-}
-
-med_rc e_store_save_or_load(med_pg *pg, const e_store_row *row, uint8_t **stored,
-                            size_t *stored_len, med_err *err)
-{
-    *stored = NULL;
-    *stored_len = 0;
-    char *payload = payload_json(row, err);
-    if (!payload) return MED_ERR_NOMEM;
-    save_ctx c = { row, payload, stored, stored_len };
-    med_rc rc = med_pg_tx(pg, row->tenant_id, 0, save_body, &c, err);
-    free(payload);
-    if (rc != MED_OK) {
-        free(*stored);
-        *stored = NULL;
-    }
-    return rc;
-}
-
 typedef struct load_ctx {
     const char *ref;
     uint8_t **stored;
@@ -193,11 +123,6 @@ med_rc e_store_load(med_pg *pg, const char *tenant_id, const char *ref, uint8_t 
 
 /* ---- a batch: one claim and one insert statement per tenant ---- */
 
-static int put(json_t *o, const char *k, const char *v)
-{
-    return json_object_set_new(o, k, v ? json_string(v) : json_null());
-}
-
 static json_t *record_json(const e_store_row *row, const char *payload)
 {
     const e_outcome *o = row->outcome;
@@ -206,17 +131,17 @@ static json_t *record_json(const e_store_row *row, const char *payload)
     const char *source = o->container.mode != E_MODE_NONE && o->in.winner ? o->in.winner->source_id : NULL;
     json_error_t je;
     json_t *j = json_object(), *p = json_loads(payload, 0, &je);
-    int bad = !j || !p || put(j, "tenant_id", row->tenant_id) ||
-              put(j, "app_id", row->app_id ? row->app_id : "") ||
-              put(j, "placement_id", row->placement_id ? row->placement_id : "") ||
-              put(j, "response_reference", o->response_reference) ||
-              put(j, "trace_key", o->keys.trace_key) || put(j, "request_key", o->keys.request_key) ||
-              put(j, "attempt_key", na_null(o->keys.attempt_key)) ||
-              put(j, "opportunity_key", o->keys.opportunity_key) ||
-              put(j, "delivery_status", o->dec.status) ||
-              put(j, "final_reason_code", o->dec.final_code) ||
-              put(j, "render_mode", e_mode_name(o->container.mode)) || put(j, "source_id", source) ||
-              put(j, "expire_at", expire) || put(j, "anchor_hash", na_null(row->anchor_hash));
+    int bad = !j || !p || med_rows_put(j, "tenant_id", row->tenant_id) ||
+              med_rows_put(j, "app_id", row->app_id ? row->app_id : "") ||
+              med_rows_put(j, "placement_id", row->placement_id ? row->placement_id : "") ||
+              med_rows_put(j, "response_reference", o->response_reference) ||
+              med_rows_put(j, "trace_key", o->keys.trace_key) || med_rows_put(j, "request_key", o->keys.request_key) ||
+              med_rows_put(j, "attempt_key", na_null(o->keys.attempt_key)) ||
+              med_rows_put(j, "opportunity_key", o->keys.opportunity_key) ||
+              med_rows_put(j, "delivery_status", o->dec.status) ||
+              med_rows_put(j, "final_reason_code", o->dec.final_code) ||
+              med_rows_put(j, "render_mode", e_mode_name(o->container.mode)) || med_rows_put(j, "source_id", source) ||
+              med_rows_put(j, "expire_at", expire) || med_rows_put(j, "anchor_hash", na_null(row->anchor_hash));
     if (!bad && json_object_set_new(j, "payload", p) == 0) return j;
     if (bad) json_decref(p);
     json_decref(j);

@@ -24,16 +24,11 @@ typedef struct e_store_row {
 /* Registers the prepared statements (once per med_pg). */
 med_rc e_store_prepare(med_pg *pg, med_err *err);
 
-/* In one tenant-scoped transaction: claims the responseReference and
- * inserts the row; when it was already claimed, *stored gets the stored
- * packed Delivery (malloc'd, caller frees) instead. *stored NULL = this
- * call wrote the row. */
-med_rc e_store_save_or_load(med_pg *pg, const e_store_row *row, uint8_t **stored,
-                            size_t *stored_len, med_err *err);
-
-/* e_store_save_or_load for the rows of one tenant in one transaction (a
- * claim statement and an insert statement for the batch); stored[i] is
- * set for each row whose reference was already claimed. */
+/* The rows of one tenant in one transaction: claims their
+ * responseReferences (one statement) and inserts the rows whose claim it
+ * won (one statement); for a reference claimed before (redelivery),
+ * stored[i] gets the stored packed Delivery (malloc'd, caller frees)
+ * instead. stored[i] NULL = this call wrote the row. */
 med_rc e_store_save_many(med_pg *pg, const e_store_row *const *rows, size_t n, uint8_t **stored,
                          size_t *stored_len, med_err *err);
 /* The stored Delivery of ref, or MED_ERR_NOT_FOUND. */

@@ -13,11 +13,14 @@
 #include "med/names.h"
 #include "med/reason.h"
 #include "med/relay.h"
+#include "med/rows.h"
 #include "med/service.h"
 #include "mediation/v1/compose.pb-c.h"
 
+/* Taken from the running service at the first batch (one consumer thread). */
 typedef struct e_service {
-    med_pg *pg;
+    int bound;
+    med_pg *pg;        /* the service's worker connection */
 } e_service;
 
 /* Messages handled together; a larger fetch is split into such slices. */
@@ -44,12 +47,22 @@ static int is_duplicate(const e_outcome *o)
             strcmp(o->upstream_code, MED_R_A_TRG_DUPLICATE_REUSED_RESULT) == 0);
 }
 
-/* Persists (or loads) and swaps *delivery for the stored one when a row
- * already exists. Without a tenant nothing can be stored (RLS). */
-static med_rc persist(e_service *svc, const med_relay_in *in, const Mediation__V1__ComposeInput *ci,
-                      const e_outcome *o, e_pb_out *pb, med_err *err)
+/* Swaps a job's Delivery for the stored one (redelivery, a duplicate
+ * request, or a reference another message claimed first). */
+static void take_stored(e_pb_out *pb, uint8_t *stored, size_t len)
 {
-    const char *tenant = tenant_of(in, ci);
+    if (!stored) return;
+    free(pb->delivery);
+    pb->delivery = stored;
+    pb->delivery_len = len;
+}
+
+/* What is not written with the batch: a duplicate request answers the
+ * stored Delivery of its first request (or, still in flight, its own
+ * no_fill unstored); without a tenant nothing can be stored (RLS). */
+static med_rc load_or_skip(e_service *svc, const char *tenant, const e_outcome *o, e_pb_out *pb,
+                           med_err *err)
+{
     if (!svc->pg || !tenant) {
         med_log_ctx lc = { .trace_id = o->keys.trace_key, .request_id = o->keys.request_key };
         MED_LOGW(&lc, "delivery %s not stored: no tenant", o->response_reference);
@@ -57,30 +70,10 @@ static med_rc persist(e_service *svc, const med_relay_in *in, const Mediation__V
     }
     uint8_t *stored = NULL;
     size_t stored_len = 0;
-    med_rc rc;
-    if (is_duplicate(o)) {
-        rc = e_store_load(svc->pg, tenant, o->response_reference, &stored, &stored_len, err);
-        if (rc == MED_ERR_NOT_FOUND) return MED_OK; /* inflight: answer the no_fill unstored */
-    } else {
-        const Mediation__V1__TraceContext *tc = ci ? ci->trace : NULL;
-        e_store_row row = {
-            .tenant_id = tenant,
-            .app_id = hdr_or_trace(in->headers ? in->headers->app : NULL, tc ? tc->app_id : NULL),
-            .placement_id = hdr_or_trace(in->headers ? in->headers->placement : NULL,
-                                         tc ? tc->placement_id : NULL),
-            .anchor_hash = hdr_or_trace(in->headers ? in->headers->anchor_hash : NULL,
-                                        tc ? tc->anchor_hash : NULL),
-            .outcome = o, .delivery = pb->delivery, .delivery_len = pb->delivery_len,
-        };
-        rc = e_store_save_or_load(svc->pg, &row, &stored, &stored_len, err);
-    }
-    if (rc != MED_OK) return rc;
-    if (stored) {
-        free(pb->delivery);
-        pb->delivery = stored;
-        pb->delivery_len = stored_len;
-    }
-    return MED_OK;
+    med_rc rc = e_store_load(svc->pg, tenant, o->response_reference, &stored, &stored_len, err);
+    if (rc == MED_ERR_NOT_FOUND) return MED_OK;
+    if (rc == MED_OK) take_stored(pb, stored, stored_len);
+    return rc;
 }
 
 static uint8_t *copy_bytes(const uint8_t *b, size_t n)
@@ -147,7 +140,7 @@ static void job_prepare(e_service *svc, const med_relay_in *in, e_job *j)
     if (j->rc != MED_OK) return;
     const char *tenant = tenant_of(in, j->ci);
     if (is_duplicate(j->o) || !svc->pg || !tenant) {
-        j->rc = persist(svc, in, j->ci, j->o, &j->pb, &j->err);
+        j->rc = load_or_skip(svc, tenant, j->o, &j->pb, &j->err);
         return;
     }
     const Mediation__V1__TraceContext *tc = j->ci ? j->ci->trace : NULL;
@@ -163,41 +156,28 @@ static void job_prepare(e_service *svc, const med_relay_in *in, e_job *j)
     j->batch_save = 1;
 }
 
-/* Swaps a job's Delivery for the stored one (redelivery, or a reference
- * another message claimed first). */
-static void take_stored(e_job *j, uint8_t *stored, size_t len)
-{
-    if (!stored) return;
-    free(j->pb.delivery);
-    j->pb.delivery = stored;
-    j->pb.delivery_len = len;
-}
-
 /* Persist before publish (E.9), one transaction per tenant per batch. */
 static void save_batch(e_service *svc, e_job *js, size_t n)
 {
+    const char *tenants[E_BATCH_MAX];
+    unsigned char taken[E_BATCH_MAX] = { 0 };
+    size_t idx[E_BATCH_MAX];
     const e_store_row *rows[E_BATCH_MAX];
-    e_job *owners[E_BATCH_MAX];
     uint8_t *stored[E_BATCH_MAX];
     size_t stored_len[E_BATCH_MAX];
-    char done[E_BATCH_MAX] = { 0 };
-    for (size_t i = 0; i < n; i++) {
-        if (done[i] || !js[i].batch_save || js[i].rc != MED_OK) continue;
-        size_t k = 0;
-        for (size_t m = i; m < n; m++)
-            if (!done[m] && js[m].batch_save && js[m].rc == MED_OK &&
-                strcmp(js[m].row.tenant_id, js[i].row.tenant_id) == 0) {
-                done[m] = 1;
-                owners[k] = &js[m];
-                rows[k++] = &js[m].row;
-            }
+    for (size_t i = 0; i < n; i++)
+        tenants[i] = js[i].batch_save && js[i].rc == MED_OK ? js[i].row.tenant_id : NULL;
+    size_t k;
+    while ((k = med_rows_next_tenant_group(tenants, n, taken, idx)) > 0) {
+        for (size_t m = 0; m < k; m++) rows[m] = &js[idx[m]].row;
         med_err e;
         med_err_clear(&e);
         med_rc rc = e_store_save_many(svc->pg, rows, k, stored, stored_len, &e);
         for (size_t m = 0; m < k; m++) {
-            owners[m]->rc = rc;
-            if (rc != MED_OK) owners[m]->err = e;
-            else take_stored(owners[m], stored[m], stored_len[m]);
+            e_job *j = &js[idx[m]];
+            j->rc = rc;
+            if (rc != MED_OK) j->err = e;
+            else take_stored(&j->pb, stored[m], stored_len[m]);
         }
     }
 }
@@ -209,10 +189,23 @@ static void job_free(e_job *j)
     if (j->ci) mediation__v1__compose_input__free_unpacked(j->ci, NULL);
 }
 
+static void bind(e_service *svc, med_service *s)
+{
+    if (svc->bound || !s) return;
+    svc->bound = 1;
+    svc->pg = med_service_pg(s);
+    med_err err;
+    if (svc->pg && e_store_prepare(svc->pg, &err) != MED_OK) {
+        med_log_ctx lc = { .error_code = err.code };
+        MED_LOGE(&lc, "delivery statements not prepared: %s", err.message);
+    }
+}
+
 static void e_batch(void *ud, const med_relay_in *ins, size_t n, med_relay_out *outs, med_rc *rcs,
                     med_err *errs)
 {
     e_service *svc = ud;
+    if (n > 0) bind(svc, ins[0].svc);
     for (size_t off = 0; off < n; off += E_BATCH_MAX) {
         size_t m = n - off < E_BATCH_MAX ? n - off : E_BATCH_MAX;
         e_job *js = calloc(m, sizeof *js);
@@ -236,28 +229,8 @@ static void e_batch(void *ud, const med_relay_in *ins, size_t n, med_relay_out *
 
 int main(void)
 {
+    static e_service svc;
     const med_service_opts opts = { .name = "e_delivery", .stage = MED_STAGE_E, .need_pg = 1,
                                     .send_asap = 1, .need_config = 1 };
-    med_err err;
-    med_err_clear(&err);
-    med_service *s = NULL;
-    /* med_stage_main without its start-up, so the transform gets the pg */
-    if (med_service_start(&opts, &s, &err) != MED_OK) {
-        fprintf(stderr, "e_delivery: start-up failed: %s %s\n", err.code, err.message);
-        return 1;
-    }
-    e_service svc = { .pg = med_service_pg(s) };
-    if (svc.pg && e_store_prepare(svc.pg, &err) != MED_OK) {
-        fprintf(stderr, "e_delivery: prepare failed: %s %s\n", err.code, err.message);
-        med_service_free(s);
-        return 1;
-    }
-    med_service_set_started(s);
-    med_rc rc = med_relay_run_batch(s, MED_STREAM_CHAIN, MED_SUBJ_E_COMPOSE, e_batch, &svc, &err);
-    if (rc != MED_OK) {
-        med_log_ctx lc = { .error_code = err.code };
-        MED_LOGE(&lc, "consumer stopped: %s", err.message);
-    }
-    med_service_free(s);
-    return rc == MED_OK ? 0 : 1;
+    return med_stage_main_batch(&opts, MED_STREAM_CHAIN, MED_SUBJ_E_COMPOSE, e_batch, &svc);
 }

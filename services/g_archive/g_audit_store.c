@@ -4,6 +4,7 @@
 #include <stdlib.h>
 
 #include "med/reason.h"
+#include "med/rows.h"
 
 /* jsonb_to_recordset keeps the statement fixed whatever the batch size, so
  * it is prepared once; DISTINCT ON drops a key repeated inside the batch. */
@@ -25,26 +26,21 @@
     "AND e.idempotency_key = r.idempotency_key "                                             \
     "AND e.created_at > now() - interval '7 days')"
 
-static int put(json_t *o, const char *k, const char *v)
-{
-    return json_object_set_new(o, k, v ? json_string(v) : json_null());
-}
-
 static json_t *row_json(const g_audit_row *r)
 {
     json_error_t je;
     json_t *o = json_object(), *payload = json_loads(r->payload, 0, &je);
     int bad = !o || !payload;
-    bad = bad || put(o, "tenant_id", r->tenant_id) || put(o, "app_id", r->app_id) ||
-          put(o, "placement_id", r->placement_id) || put(o, "audit_kind", r->audit_kind) ||
-          put(o, "stage", r->stage) || put(o, "reason_code", r->reason_code) ||
-          put(o, "outcome", r->outcome) || put(o, "trace_key", r->trace_key) ||
-          put(o, "request_key", r->request_key) ||
-          put(o, "opportunity_key", r->opportunity_key) ||
-          put(o, "attempt_key", r->attempt_key) ||
-          put(o, "response_reference", r->response_reference) ||
-          put(o, "idempotency_key", r->idempotency_key) ||
-          put(o, "anchor_hash", r->anchor_hash) || put(o, "payload_pb", r->payload_pb_hex);
+    bad = bad || med_rows_put(o, "tenant_id", r->tenant_id) || med_rows_put(o, "app_id", r->app_id) ||
+          med_rows_put(o, "placement_id", r->placement_id) || med_rows_put(o, "audit_kind", r->audit_kind) ||
+          med_rows_put(o, "stage", r->stage) || med_rows_put(o, "reason_code", r->reason_code) ||
+          med_rows_put(o, "outcome", r->outcome) || med_rows_put(o, "trace_key", r->trace_key) ||
+          med_rows_put(o, "request_key", r->request_key) ||
+          med_rows_put(o, "opportunity_key", r->opportunity_key) ||
+          med_rows_put(o, "attempt_key", r->attempt_key) ||
+          med_rows_put(o, "response_reference", r->response_reference) ||
+          med_rows_put(o, "idempotency_key", r->idempotency_key) ||
+          med_rows_put(o, "anchor_hash", r->anchor_hash) || med_rows_put(o, "payload_pb", r->payload_pb_hex);
     if (!bad && json_object_set_new(o, "payload", payload) != 0) bad = 1;
     else payload = NULL;
     json_decref(payload);

@@ -11,12 +11,14 @@
 #include "med/names.h"
 #include "med/reason.h"
 #include "med/relay.h"
+#include "med/rows.h"
 
 typedef struct g_batch {
     Mediation__V1__StageAudit **audits;
     g_audit_row *rows;
     size_t *idx;
-    int *done;
+    const char **tenants;
+    unsigned char *taken;
 } g_batch;
 
 static void batch_free(g_batch *b, size_t n)
@@ -28,7 +30,8 @@ static void batch_free(g_batch *b, size_t n)
     free(b->audits);
     free(b->rows);
     free(b->idx);
-    free(b->done);
+    free(b->tenants);
+    free(b->taken);
 }
 
 /* Decodes and maps each message; a failure is that message's own result. */
@@ -52,15 +55,9 @@ static void build_rows(const med_relay_in *ins, size_t n, g_batch *b, med_rc *rc
  * message of the group shares the statement's result. */
 static void append_by_tenant(med_pg *pg, size_t n, g_batch *b, med_rc *rcs, med_err *errs)
 {
-    for (size_t i = 0; i < n; i++) {
-        if (b->done[i] || rcs[i] != MED_OK) continue;
-        size_t k = 0;
-        for (size_t j = i; j < n; j++)
-            if (!b->done[j] && rcs[j] == MED_OK &&
-                strcmp(b->rows[j].tenant_id, b->rows[i].tenant_id) == 0) {
-                b->idx[k++] = j;
-                b->done[j] = 1;
-            }
+    for (size_t i = 0; i < n; i++) b->tenants[i] = rcs[i] == MED_OK ? b->rows[i].tenant_id : NULL;
+    size_t k;
+    while ((k = med_rows_next_tenant_group(b->tenants, n, b->taken, b->idx)) > 0) {
         med_err e;
         med_err_clear(&e);
         med_rc rc = g_audit_store_append(pg, b->rows, b->idx, k, &e);
@@ -77,8 +74,8 @@ static void g_append_batch(void *ud, const med_relay_in *ins, size_t n, med_rela
     (void)ud;
     (void)outs;
     g_batch b = { calloc(n, sizeof *b.audits), calloc(n, sizeof *b.rows),
-                  calloc(n, sizeof *b.idx), calloc(n, sizeof *b.done) };
-    if (!b.audits || !b.rows || !b.idx || !b.done) {
+                  calloc(n, sizeof *b.idx), calloc(n, sizeof *b.tenants), calloc(n, 1) };
+    if (!b.audits || !b.rows || !b.idx || !b.tenants || !b.taken) {
         for (size_t i = 0; i < n; i++)
             rcs[i] = med_err_set(&errs[i], MED_ERR_NOMEM, MED_R_INFRA_NOMEM, NULL, "audit batch");
         batch_free(&b, 0);

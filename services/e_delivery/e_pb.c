@@ -444,6 +444,11 @@ static void fill_delivery(e_pb_store *s, const e_outcome *o, const e_pb_ctx *ctx
     d->version_anchor_snapshot = (Mediation__V1__VersionAnchorSnapshot *)ctx->anchor_snapshot;
     d->delivered_at_unix_ms = o->decided_at_ms;
     d->upstream_reason_code = S(o->upstream_code ? o->upstream_code : "");
+    const Mediation__V1__AuctionDecisionLite *ad = o->in.d ? o->in.d->auction_decision_lite : NULL;
+    if (strcmp(o->dec.status, "served") == 0 && ad && ad->price) {
+        d->winner_price_micros = ad->price->value_micros;
+        d->winner_currency = S(ad->price->currency ? ad->price->currency : "");
+    }
 }
 
 static void fill_audit(e_pb_store *s, const e_outcome *o, const e_pb_ctx *ctx)

@@ -20,6 +20,7 @@ static const struct { const char *name, *dir, *exe; } k_services[TH_P_COUNT] = {
     { "c_policy", "c_policy", "med-c-policy" },
     { "d_supply", "d_supply", "med-d-supply" },
     { "e_delivery", "e_delivery", "med-e-delivery" },
+    { "f_events", "f_events", "med-f-events" },
     { "g_archive", "g_archive", "med-g-archive" },
 };
 

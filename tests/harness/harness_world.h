@@ -2,7 +2,7 @@
  * infra (its own nats-server -js, PostgreSQL, Redis, so the platform-wide
  * demo config can be published fresh whatever other suites published),
  * two fake OpenRTB networks, H with the demo config loaded through its
- * publish, then the edge, A..E and G. */
+ * publish, then the edge, A..E, F and G. */
 #ifndef MED_TEST_HARNESS_WORLD_H
 #define MED_TEST_HARNESS_WORLD_H
 
@@ -10,7 +10,7 @@
 #include <nats/nats.h>
 #include "harness.h"
 
-enum { TH_P_H, TH_P_EDGE, TH_P_A, TH_P_B, TH_P_C, TH_P_D, TH_P_E, TH_P_G, TH_P_COUNT };
+enum { TH_P_H, TH_P_EDGE, TH_P_A, TH_P_B, TH_P_C, TH_P_D, TH_P_E, TH_P_F, TH_P_G, TH_P_COUNT };
 
 #define TH_FILL_A "fill;price=2.0"
 #define TH_FILL_B "fill;price=1.0"

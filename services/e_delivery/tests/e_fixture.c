@@ -38,6 +38,7 @@ static void init_auction(e_fx *f)
     f->win.source_id = S("source_primary_a");
     f->win.candidate_id = S("cand_001");
     f->price.value = 1.5;
+    f->price.value_micros = 1500000;
     f->price.currency = S("USD");
     f->handle.creative_id = S("creative_001");
     f->handle.landing_type = S("external");

@@ -69,6 +69,9 @@ static void case14_redelivery_is_identical(void **state)
     assert_memory_equal(a.delivery, b.delivery, a.delivery_len);
     Mediation__V1__Delivery *d = unpack(&a);
     assert_string_equal(d->status, "served");
+    /* F bills the auction's price: it travels on the Delivery */
+    assert_int_equal(d->winner_price_micros, 1500000);
+    assert_string_equal(d->winner_currency, "USD");
     /* same responseReference -> same Nats-Msg-Id e.delivery:<ref> */
     assert_true(strncmp(d->response_reference, "resp_", 5) == 0);
     mediation__v1__delivery__free_unpacked(d, NULL);

@@ -19,16 +19,9 @@ STAGES="a_ingress b_normalize c_policy d_supply e_delivery g_archive"
 command -v wrk >/dev/null || { echo "chain: wrk missing (apt-get install wrk)" >&2; exit 1; }
 [ -x "$BUILD/bench/js_hop" ] || { echo "chain: $BUILD/bench/js_hop missing (meson configure -Dbench=true)" >&2; exit 1; }
 
-NETS=()
-nets_down() { local p; for p in "${NETS[@]}"; do kill "$p" 2>/dev/null || true; done; }
-trap 'nets_down; stack_down' EXIT
+trap 'bench_nets_down; stack_down' EXIT
 mkdir -p "$BENCH_DIR"
-FAKE_NET_A_PORT=$(bench_free_port); FAKE_NET_B_PORT=$(bench_free_port)
-export FAKE_NET_A_PORT FAKE_NET_B_PORT
-"$BUILD/tools/fake-network/fake-network" --port "$FAKE_NET_A_PORT" --seat net_a --behavior 'fill;price=2.0' \
-    >>"$BENCH_DIR/fake_a.log" 2>&1 & NETS+=($!)
-"$BUILD/tools/fake-network/fake-network" --port "$FAKE_NET_B_PORT" --seat net_b --behavior 'fill;price=1.0' \
-    >>"$BENCH_DIR/fake_b.log" 2>&1 & NETS+=($!)
+bench_nets_up || exit 1
 # shellcheck disable=SC2086
 stack_up $STAGES || exit 1
 

@@ -60,7 +60,7 @@ stack_up() {
     for s in "$@"; do eval "port=\$ADMIN_PORT_$s"; bench_wait_ready "$s" "$port" || return 1; done
     EDGE_URL=http://127.0.0.1:$EDGE_PORT
     EDGE_URL=$EDGE_URL AUTH_ENABLED=false MED_BUILD_DIR=$BUILD \
-        FAKE_NET_A_PORT=18081 FAKE_NET_B_PORT=18082 "$ROOT/tools/seed-demo" >&2 || return 1
+        FAKE_NET_A_PORT=${FAKE_NET_A_PORT:-18081} FAKE_NET_B_PORT=${FAKE_NET_B_PORT:-18082} "$ROOT/tools/seed-demo" >&2 || return 1
 }
 
 stack_down() {
@@ -73,6 +73,18 @@ stack_down() {
     STACK_PIDS=()
     [ -d "$BENCH_DIR/infra" ] && "$ROOT/tests/harness/infra.sh" stop "$BENCH_DIR/infra" >/dev/null 2>&1 || true
 }
+
+# The two fake OpenRTB networks of the demo config, filling at once.
+BENCH_NET_PIDS=()
+bench_nets_up() {
+    FAKE_NET_A_PORT=$(bench_free_port); FAKE_NET_B_PORT=$(bench_free_port)
+    export FAKE_NET_A_PORT FAKE_NET_B_PORT
+    "$BUILD/tools/fake-network/fake-network" --port "$FAKE_NET_A_PORT" --seat net_a --behavior 'fill;price=2.0' \
+        >>"$BENCH_DIR/fake_a.log" 2>&1 & BENCH_NET_PIDS+=($!)
+    "$BUILD/tools/fake-network/fake-network" --port "$FAKE_NET_B_PORT" --seat net_b --behavior 'fill;price=1.0' \
+        >>"$BENCH_DIR/fake_b.log" 2>&1 & BENCH_NET_PIDS+=($!)
+}
+bench_nets_down() { local p; for p in "${BENCH_NET_PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; }
 
 rss_kb() { ps -o rss= -p "$1" 2>/dev/null | tr -d ' '; }
 

@@ -16,6 +16,7 @@
 #include <libpq-fe.h>
 #include <nats/nats.h>
 
+#include "harness_http.h"
 #include "harness_world.h"
 #include "med/ids.h"
 #include "med/names.h"
@@ -52,57 +53,25 @@ static int reset_networks(void **state)
 
 /* --------------------------------------------------------------- helpers */
 
-/* A request body; session makes the computed dedup key unique per case.
- * extra: more top-level members; app_extra: more appContext members. */
 static char *opportunity_body_app(const char *session, const char *trigger, const char *extra,
                                   const char *app_extra)
 {
-    char at[32], later[32];
-    int64_t now = med_now_unix_ms();
-    med_format_utc_ms(now - 200, at, sizeof at);
-    med_format_utc_ms(now - 100, later, sizeof later);
-    char *b = NULL;
-    int n = asprintf(&b,
-                     "{\"placementId\":\"plc_feed\",\"sdkVersion\":\"2.1.0\","
-                     "\"ingressEnvelopeVersion\":\"ingress_v1\","
-                     "\"triggerContractVersion\":\"a_trigger_v1\","
-                     "\"appContext\":{\"appId\":\"app_demo\",\"sessionId\":\"%s\","
-                     "\"channelType\":\"app\",\"requestAt\":\"%s\","
-                     "\"deviceIdOrNA\":\"device-secret-0001\",\"session_state\":\"active\"%s%s%s},"
-                     "\"triggerContext\":{\"triggerType\":\"%s\",\"triggerAt\":\"%s\"}%s%s}",
-                     session, at,
-                     app_extra && strstr(app_extra, "privacy_status")
-                         ? "" : ",\"privacy_status\":\"consent_granted\"",
-                     app_extra ? "," : "", app_extra ? app_extra : "", trigger, later,
-                     extra ? "," : "", extra ? extra : "");
-    assert_true(n > 0);
-    return b;
+    return th_opportunity_body(session, trigger, extra, app_extra);
 }
 
 static char *opportunity_body(const char *session, const char *trigger, const char *extra)
 {
-    return opportunity_body_app(session, trigger, extra, NULL);
+    return th_opportunity_body(session, trigger, extra, NULL);
 }
 
 static json_t *post_opportunity(world *w, const char *body, long *status)
 {
-    char url[128];
-    snprintf(url, sizeof url, "http://127.0.0.1:%d/v1/opportunities", w->edge_port);
-    const char *hdrs[] = { "Content-Type: application/json", NULL };
-    th_http_resp r;
-    assert_int_equal(th_http("POST", url, hdrs, body, strlen(body), 10000, &r), 0);
-    *status = r.status;
-    json_error_t je;
-    json_t *j = json_loadb(r.body, r.body_len, 0, &je);
-    if (!j) fail_msg("answer %ld is not JSON: %s", r.status, r.body);
-    th_http_free(&r);
-    return j;
+    return th_edge_json(w->edge_port, "POST", "/v1/opportunities", body, status);
 }
 
 static const char *str_at(const json_t *j, const char *key)
 {
-    const char *s = json_string_value(json_object_get(j, key));
-    return s ? s : "";
+    return th_json_str(j, key);
 }
 
 /* A Delivery answered with HTTP 200; its status must be want. */
@@ -125,23 +94,9 @@ static long total_network_calls(world *w)
     return th_fake_network_requests(&w->net_a) + th_fake_network_requests(&w->net_b);
 }
 
-/* One value of the first row of a query (admin connection, RLS bypassed). */
-static char *sql_value(world *w, const char *sql, const char *param)
-{
-    const char *params[1] = { param };
-    PGresult *res = PQexecParams(w->pg, sql, param ? 1 : 0, NULL, params, NULL, NULL, 0);
-    if (PQresultStatus(res) != PGRES_TUPLES_OK) fail_msg("%s: %s", sql, PQerrorMessage(w->pg));
-    char *v = PQntuples(res) > 0 ? strdup(PQgetvalue(res, 0, 0)) : NULL;
-    PQclear(res);
-    return v;
-}
-
 static long sql_count(world *w, const char *sql, const char *param)
 {
-    char *v = sql_value(w, sql, param);
-    long n = v ? atol(v) : -1;
-    free(v);
-    return n;
+    return th_sql_count(w->pg, sql, param);
 }
 
 /* ----------------------------------------------------------------- cases */

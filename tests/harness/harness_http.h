@@ -1,0 +1,31 @@
+/* What end-to-end suites do through the edge and against the stored rows:
+ * build an SDK opportunity body, send JSON to an edge route, read one value
+ * of a query on the admin connection. Shared so every suite speaks the same
+ * request shape. */
+#ifndef MED_TEST_HARNESS_HTTP_H
+#define MED_TEST_HARNESS_HTTP_H
+
+#include <jansson.h>
+#include <libpq-fe.h>
+
+/* A valid POST /v1/opportunities body for app_demo / plc_feed; session
+ * makes A's computed dedup key unique per case. extra: more top-level
+ * members; app_extra: more appContext members (a privacy_status there
+ * replaces the default consent_granted). malloc'd. */
+char *th_opportunity_body(const char *session, const char *trigger, const char *extra,
+                          const char *app_extra);
+
+/* Sends body (NULL for none) to the edge on port and parses the JSON answer
+ * (fails the test when it is not JSON). *status gets the HTTP status. */
+json_t *th_edge_json(int port, const char *method, const char *path, const char *body,
+                     long *status);
+
+/* First column of the first row, or NULL when no row (malloc'd); fails the
+ * test on an SQL error. param may be NULL (no parameter). */
+char *th_sql_value(PGconn *pg, const char *sql, const char *param);
+long th_sql_count(PGconn *pg, const char *sql, const char *param);
+
+/* A string member, "" when absent or not a string. */
+const char *th_json_str(const json_t *obj, const char *key);
+
+#endif

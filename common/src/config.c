@@ -78,6 +78,10 @@ static const cfg_key_def cfg_keys[] = {
          "Deepest JSON nesting the edge accepts (deeper: 400 edge_json_too_deep)")
     KINT("EDGE_REQUEST_TIMEOUT_MS", 1, 600000, "2000", "3000", "1000",
          "Edge deadline for a synchronous answer from the chain")
+    KINT("EDGE_EVENTS_TIMEOUT_MS", 1, 600000, "5000", "5000", "5000",
+         "Edge deadline for stage F's ACK of POST /v1/events (then 503, the SDK resends)")
+    KINT("EDGE_QUERY_TIMEOUT_MS", 1, 600000, "10000", "10000", "10000",
+         "Edge deadline for stage G's answer to a replay or reconciliation query")
     KBOOL("EDGE_TLS_ENABLED", "false", "false", "true", "Serve the public edge over TLS")
     KSTR("EDGE_TLS_CERT_FILE", 0, "", "", "", "PEM certificate chain of the edge (TLS on)")
     KSTR("EDGE_TLS_KEY_FILE", 0, "", "", "", "PEM private key of the edge (TLS on)")
@@ -132,6 +136,18 @@ static const cfg_key_def cfg_keys[] = {
          "F diagnostic event de-duplication window (3 d)")
     KINT("F_INFLIGHT_LOCK_SEC", 1, SEC_MAX, "120", "120", "120",
          "F in-flight lock lifetime per record key")
+    KINT("F_SCAN_INTERVAL_MS", 100, 5000, "5000", "5000", "5000",
+         "F closure/outbox scanner period (spec: at most 5 s)")
+    KINT("G_APPEND_WINDOW_SEC", 1, SEC_MAX, "604800", "604800", "604800",
+         "G append idempotency window (7 d, inclusive)")
+    KINT("G_APPEND_RATE_PER_SEC", 0, 1000000, "10000", "10000", "10000",
+         "G appends accepted per tenant per second per replica; 0 = unlimited")
+    KINT("G_ARCHIVE_COMPENSATION_SEC", 1, SEC_MAX, "900", "900", "900",
+         "G archive write compensation window: pending/retrying records fail terminally after it (15 min)")
+    KINT("G_ARCHIVE_WRITE_TIMEOUT_MS", 1, 600000, "2000", "2000", "2000",
+         "G archive write statement timeout (past it: g_archive_write_timeout)")
+    KINT("G_ARCHIVE_SWEEP_MS", 50, 60000, "1000", "1000", "1000",
+         "G archive retry sweeper period")
     KINT("A_SOFT_BUDGET_MS", 1, 60000, "50", "50", "50", "A soft latency budget (A.7): degrade past it")
     KINT("A_HARD_BUDGET_MS", 1, 60000, "150", "150", "150", "A hard latency budget (A.7): reject past it")
     KINT("D_MAX_RESPONSE_BYTES", 1024, 16777216, "262144", "262144", "262144",

@@ -5,7 +5,7 @@
 #include <ctype.h>
 #include <string.h>
 
-#include "a_time.h"
+#include "med/rfc3339.h"
 #include "a_types.h"
 #include "med/ids.h"
 #include "med/reason.h"
@@ -151,7 +151,7 @@ med_rc a_request_check_identity(const a_request *r, const char *med_app, med_err
 
 static med_rc time_field(const char *raw, const char *path, int64_t *ms, med_err *err)
 {
-    if (a_time_parse_rfc3339(raw, ms) != 0)
+    if (med_rfc3339_parse(raw, ms) != 0)
         return med_err_set(err, MED_ERR_INVALID, MED_R_A_TRG_INVALID_CONTEXT_STRUCTURE, path,
                            "%s is not an RFC 3339 timestamp", path);
     return MED_OK;

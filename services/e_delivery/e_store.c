@@ -52,9 +52,15 @@ static char *payload_json(const e_store_row *row, med_err *err)
         return NULL;
     }
     const e_outcome *o = row->outcome;
-    json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:s}", "deliveryPb", b64, "deliveryStatus",
-                          o->dec.status, "finalReasonCode", o->dec.final_code, "composeSource",
-                          o->compose_source, "rawReasonCode", o->dec.raw);
+    /* the price F bills when it reads this row before the Delivery message */
+    const Mediation__V1__AuctionDecisionLite *ad = o->in.d ? o->in.d->auction_decision_lite : NULL;
+    int priced = strcmp(o->dec.status, "served") == 0 && ad && ad->price;
+    json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:s}", "deliveryPb", b64,
+                          "deliveryStatus", o->dec.status, "finalReasonCode", o->dec.final_code,
+                          "composeSource", o->compose_source, "rawReasonCode", o->dec.raw,
+                          "winnerPriceMicros", (json_int_t)(priced ? ad->price->value_micros : 0),
+                          "winnerCurrency",
+                          priced && ad->price->currency ? ad->price->currency : "");
     free(b64);
     char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
     json_decref(j);

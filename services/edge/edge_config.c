@@ -40,6 +40,10 @@ med_rc edge_config_load(const med_config *cfg, edge_config *out, med_err *err)
     copy_str(out->environment, sizeof out->environment, cenv && *cenv ? cenv : "prod");
     int64_t timeout = med_config_int(cfg, "EDGE_REQUEST_TIMEOUT_MS");
     out->request_timeout_ms = timeout > 0 ? (int)timeout : EDGE_TIMEOUT_DEFAULT_MS;
+    timeout = med_config_int(cfg, "EDGE_EVENTS_TIMEOUT_MS");
+    out->events_timeout_ms = timeout > 0 ? (int)timeout : EDGE_EVENTS_TIMEOUT_DEFAULT_MS;
+    timeout = med_config_int(cfg, "EDGE_QUERY_TIMEOUT_MS");
+    out->query_timeout_ms = timeout > 0 ? (int)timeout : EDGE_QUERY_TIMEOUT_DEFAULT_MS;
     out->auth_enabled = med_config_bool(cfg, "AUTH_ENABLED");
     copy_str(out->dev_tenant, sizeof out->dev_tenant, med_config_str(cfg, "EDGE_DEV_TENANT"));
     out->tls_enabled = med_config_bool(cfg, "EDGE_TLS_ENABLED");

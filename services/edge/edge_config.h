@@ -9,6 +9,8 @@
 #include "med/err.h"
 
 #define EDGE_TIMEOUT_DEFAULT_MS 3000
+#define EDGE_EVENTS_TIMEOUT_DEFAULT_MS 5000
+#define EDGE_QUERY_TIMEOUT_DEFAULT_MS 10000
 #define EDGE_TENANT_MAX 128
 #define EDGE_PATH_MAX 512
 
@@ -18,6 +20,8 @@ typedef struct edge_config {
     size_t body_limit;                /* EDGE_BODY_LIMIT_BYTES */
     int json_max_depth;               /* EDGE_JSON_MAX_DEPTH */
     int request_timeout_ms;           /* EDGE_REQUEST_TIMEOUT_MS */
+    int events_timeout_ms;            /* EDGE_EVENTS_TIMEOUT_MS: F's ACK */
+    int query_timeout_ms;             /* EDGE_QUERY_TIMEOUT_MS: G's replay/reconciliation */
     int auth_enabled;                 /* AUTH_ENABLED */
     char dev_tenant[EDGE_TENANT_MAX]; /* EDGE_DEV_TENANT, used while auth is off */
     int tls_enabled;                  /* EDGE_TLS_ENABLED */

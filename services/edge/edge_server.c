@@ -1,12 +1,16 @@
 /* The edge's HTTP server: lifecycle, routing and the checks every route
  * shares (method, auth, content type, size, JSON). The opportunity flow is
  * in edge_opportunity.c. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "edge_access.h"
+#include "edge_answers.h"
 #include "edge_config_msg.h"
 #include "edge_config_routes.h"
+#include "edge_events_msg.h"
 #include "edge_errors.h"
 #include "edge_json.h"
 #include "edge_metrics.h"
@@ -16,6 +20,7 @@
 #include "med/ids.h"
 #include "med/log.h"
 #include "med/metrics.h"
+#include "med/names.h"
 #include "med/reason.h"
 
 /* h2o's own cap, above which it answers 413 itself without our JSON
@@ -55,6 +60,32 @@ void edge_send_error(h2o_req_t *req, const char *route, double t0, const med_err
     if (status == 401) med_http_add_header(req, "WWW-Authenticate", "Bearer");
     edge_send(req, route, t0, status, body, len);
     free(body);
+}
+
+void edge_send_retry_error(h2o_req_t *req, const char *route, double t0, const med_err *e)
+{
+    if (edge_error_status(e) == 503) {
+        char ra[16];
+        snprintf(ra, sizeof ra, "%d", EDGE_RETRY_AFTER_SEC);
+        med_http_add_header(req, "Retry-After", ra);
+    }
+    edge_send_error(req, route, t0, e);
+}
+
+void edge_send_answer(h2o_req_t *req, const char *route, double t0, const edge_answer *a)
+{
+    if (a->retry_after_sec > 0) {
+        char ra[16];
+        snprintf(ra, sizeof ra, "%d", a->retry_after_sec);
+        med_http_add_header(req, "Retry-After", ra);
+    }
+    edge_send(req, route, t0, a->status, a->body ? a->body : "", a->body ? a->len : 0);
+}
+
+void edge_add_trace_ids(h2o_req_t *req, const med_trace_headers *h)
+{
+    if (h->traceparent[0]) med_http_add_header(req, MED_HDR_TRACEPARENT, h->traceparent);
+    if (h->trace_key[0]) med_http_add_header(req, MED_HDR_TRACE_KEY, h->trace_key);
 }
 
 /* ---- ops routes --------------------------------------------------------- */
@@ -155,8 +186,11 @@ static med_rc check_access(const edge_server *s, h2o_req_t *req, const edge_rout
     if (!s->cfg.auth_enabled) return MED_OK;
     switch (rt->id) {
     case EDGE_R_OPPORTUNITIES:
-    case EDGE_R_EVENTS:
         return sdk_body_allowed(ctx, rt, doc, e);
+    case EDGE_R_EVENTS: {
+        char app[EDGE_ID_MAX_LEN + 1];
+        return edge_events_app(ctx, doc, app, sizeof app, e);
+    }
     case EDGE_R_CONFIG:
         return config_read_allowed(ctx, req, e);
     case EDGE_R_CONFIG_PUBLISH:
@@ -164,7 +198,7 @@ static med_rc check_access(const edge_server *s, h2o_req_t *req, const edge_rout
             ctx, MED_ROLE_PUBLISHER | MED_ROLE_REVIEWER | MED_ROLE_ADMIN, e);
     case EDGE_R_REPLAY:
     case EDGE_R_RECONCILIATION:
-        return med_auth_require_role(ctx, MED_ROLE_REVIEWER | MED_ROLE_ADMIN, e);
+        return edge_access_query(ctx, e);
     case EDGE_R_RELEASE_READINESS:
         return med_auth_require_role(ctx, MED_ROLE_SERVICE | MED_ROLE_ADMIN, e);
     default:
@@ -226,6 +260,13 @@ static void route_api(edge_server *s, h2o_req_t *req, const edge_route *rt, edge
         edge_config_get(s, req, ctx, t0);
     } else if (rt->id == EDGE_R_CONFIG_PUBLISH) {
         edge_config_publish(s, req, ctx, doc, t0);
+    } else if (rt->id == EDGE_R_EVENTS) {
+        edge_events_start(s, req, doc, ctx, t0);
+    } else if (rt->id == EDGE_R_REPLAY) {
+        edge_replay_start(s, req, doc, ctx, t0);
+    } else if (rt->id == EDGE_R_RECONCILIATION) {
+        json_decref(doc);
+        edge_recon_start(s, req, ctx, t0);
     } else {
         json_decref(doc);
         not_implemented(req, rt, t0);
@@ -279,19 +320,27 @@ static med_rc open_http(edge_server *s, med_err *err)
     return med_http_server_new(&o, &s->http, err);
 }
 
-/* One reply inbox for every route: config replies carry keys of their own. */
+/* One reply inbox for every route: config, events and query replies
+ * carry keys of their own. */
 static void on_reply(void *ud, const edge_reply *r)
 {
-    if (!edge_config_on_reply(r)) edge_opportunity_on_reply(ud, r);
+    edge_server *s = ud;
+    if (!edge_config_on_reply(r) && !edge_parking_on_reply(s->parking, r))
+        edge_opportunity_on_reply(ud, r);
 }
 
 static med_rc open_inbox(edge_server *s, med_err *err)
 {
     if (edge_inbox_prefix(s->inbox, sizeof s->inbox) != 0)
         return med_err_set(err, MED_ERR_INTERNAL, MED_R_EDGE_INTERNAL, NULL, "inbox prefix");
-    h2o_timeout_init(med_http_server_loop(s->http), &s->deadline,
-                     (uint64_t)s->cfg.request_timeout_ms);
+    h2o_loop_t *loop = med_http_server_loop(s->http);
+    h2o_timeout_init(loop, &s->deadline, (uint64_t)s->cfg.request_timeout_ms);
+    h2o_timeout_init(loop, &s->events_deadline, (uint64_t)s->cfg.events_timeout_ms);
+    h2o_timeout_init(loop, &s->query_deadline, (uint64_t)s->cfg.query_timeout_ms);
     s->deadline_inited = 1;
+    s->parking = edge_parking_new(loop);
+    if (!s->parking)
+        return med_err_set(err, MED_ERR_NOMEM, MED_R_INFRA_NOMEM, NULL, "parking");
     return edge_replies_start(med_js_conn(s->js), med_http_server_ctx(s->http)->queue, s->inbox,
                               on_reply, s, &s->replies, err);
 }
@@ -334,12 +383,17 @@ void edge_server_run(edge_server *s, const atomic_int *stop)
              edge_pending_count(s->pending));
     med_readiness_set_started(s->ready, 0);
     med_http_server_stop_accepting(s->http);
-    /* Every pending request is answered by its Delivery or its deadline,
-     * so this ends within one request timeout. */
-    int64_t end = med_mono_ms() + s->cfg.request_timeout_ms + EDGE_DRAIN_GRACE_MS;
-    while (edge_pending_count(s->pending) > 0 && med_mono_ms() < end)
+    /* Every pending request is answered by its reply or its deadline, so
+     * this ends within the longest timeout. */
+    int longest = s->cfg.request_timeout_ms;
+    if (s->cfg.events_timeout_ms > longest) longest = s->cfg.events_timeout_ms;
+    if (s->cfg.query_timeout_ms > longest) longest = s->cfg.query_timeout_ms;
+    int64_t end = med_mono_ms() + longest + EDGE_DRAIN_GRACE_MS;
+    while (edge_pending_count(s->pending) + edge_parking_count(s->parking) > 0 &&
+           med_mono_ms() < end)
         med_http_server_run_once(s->http, EDGE_LOOP_TICK_MS / 2);
     edge_opportunity_expire_all(s);
+    edge_parking_expire_all(s->parking);
     med_http_server_drain(s->http, EDGE_DRAIN_CONNECTIONS_MS);
 }
 
@@ -348,9 +402,16 @@ void edge_server_free(edge_server *s)
     if (!s) return;
     if (s->replies) edge_replies_stop(s->replies);
     if (s->pending) edge_opportunity_expire_all(s);
+    edge_parking_expire_all(s->parking);
     edge_config_routes_stop();
     if (s->http) med_http_server_run_once(s->http, 0); /* flush those answers */
-    if (s->deadline_inited) h2o_timeout_dispose(med_http_server_loop(s->http), &s->deadline);
+    if (s->deadline_inited) {
+        h2o_loop_t *loop = med_http_server_loop(s->http);
+        h2o_timeout_dispose(loop, &s->deadline);
+        h2o_timeout_dispose(loop, &s->events_deadline);
+        h2o_timeout_dispose(loop, &s->query_deadline);
+    }
+    edge_parking_free(s->parking);
     med_http_server_free(s->http);
     if (s->ssl) SSL_CTX_free(s->ssl);
     edge_pending_free(s->pending);

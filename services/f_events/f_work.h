@@ -117,7 +117,9 @@ typedef struct f_delivery_row {
 } f_delivery_row;
 
 /* One closure (responseReference|renderAttemptId), as stored and as the
- * batch leaves it. Phase 3 loads it locked (or leaves exists=0). */
+ * batch leaves it. Phase 3 loads it locked (or leaves exists=0). Phase 4
+ * may leave a row dirty with exists=0 and state F_CLOSURE_NONE: a click
+ * before any open stores its pending click there (insert it). */
 typedef struct f_closure_row {
     const char *closure_key;
     const char *response_reference;
@@ -151,6 +153,19 @@ typedef struct f_billing_claim {
     int won;                      /* phase 5 */
 } f_billing_claim;
 
+/* A pending click (F.7) that an impression or a failure resolves in this
+ * batch: its own audit (and billable fact when upgraded) rides on the
+ * resolving event. */
+typedef struct f_click_resolution {
+    const char *click_event_id;              /* NULL = none */
+    const char *click_dedup_key;
+    const char *click_trace_key;
+    int64_t click_received_ms;
+    Mediation__V1__FactDecisionAuditLite *decision;
+    Mediation__V1__AttributionFactLite *attribution; /* attr_click_non_billable, or NULL */
+    int claim;                               /* index into claims (upgrade), -1 none */
+} f_click_resolution;
+
 typedef struct f_event_work {
     int index;                               /* eventIndex */
     const Mediation__V1__SdkEvent *ev;       /* borrowed from the request */
@@ -180,6 +195,11 @@ typedef struct f_event_work {
     f_billing_claim claims[2];               size_t n_claims;
     int conflicted;                          /* closure/billing conflict record */
     const char *supersedes_record_key;       /* impression superseding a timeout failure */
+    /* added by the rules (f_decide.c) */
+    const char *dedup_outcome;               /* new|duplicate_inflight|duplicate_committed|rejected_conflict, NULL = not looked up */
+    int is_failure;                          /* terminal error or synthesized failure */
+    const char *internal_type;               /* F's type: the wire type, or failure */
+    f_click_resolution click;                /* pending click resolved by this event */
     /* phase 6 */
     Mediation__V1__FToGArchiveRecordLite **records; size_t n_records;
 } f_event_work;
@@ -207,6 +227,11 @@ typedef struct f_batch_work {
     f_delivery_row *deliveries; size_t n_deliveries;
     f_closure_row *closures;  size_t n_closures;
     /* phase 6 */
+    /* every archive record of the batch (the events' records, same
+     * pointers) in F.8 write order: group closureKeyOrNA|traceKey, then
+     * decision_audit, billable_fact, attribution_fact, then outputAt,
+     * recordKey */
+    Mediation__V1__FToGArchiveRecordLite **records; size_t n_records;
     Mediation__V1__EventBatchAck *ack;
     Mediation__V1__FEventAuditLite *audit;
     const char *overall_status;
@@ -231,7 +256,8 @@ med_rc f_envelope_check(f_batch_work *b, Mediation__V1__EventBatchRequestLite *r
 med_rc f_phase_validate(f_batch_work *b, med_err *err);
 /* Phase 4 (F.4 steps 10-12, F.6, F.7). */
 med_rc f_phase_decide(f_batch_work *b, med_err *err);
-/* Phase 5 feedback: event e's claim c lost the unique row. */
+/* Phase 5 feedback: event e's claim c lost the unique row. Claims phase 5
+ * wins get won=1; every other claim must come back through here. */
 med_rc f_phase_claim_lost(f_batch_work *b, size_t event, size_t claim, med_err *err);
 /* Phase 6 (F.5 ACK, F.8 archive records, the batch audit). */
 med_rc f_phase_output(f_batch_work *b, med_err *err);

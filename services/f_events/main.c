@@ -1,14 +1,69 @@
-/* Stage F, foundation skeleton: a durable consumer of MED_SUBJ_DELIVERY that
- * validates each Delivery and acks it, so the stream's consumer position, lag
- * metrics and the DLQ path for undecodable messages work end to end before
- * the stage's own rules (spec 03/04) land. */
+/* Stage F: event batches (med.f.events.v1, one transaction per batch, the
+ * ACK after the commit), the Delivery consumer (med.delivery.v1, durable
+ * f_delivery) and the timers/outbox scanner, each on its own thread with
+ * its own connections. See README.md. */
+#include <signal.h>
+#include <stdio.h>
+
+#include "f_delivery.h"
+#include "f_scan.h"
+#include "f_service.h"
+#include "med/log.h"
 #include "med/names.h"
 #include "med/relay.h"
-#include "mediation/v1/delivery.pb-c.h"
+#include "med/service.h"
+
+static int fail(const char *what, const med_err *err)
+{
+    med_log_ctx lc = { .error_code = err->code };
+    MED_LOGE(&lc, "%s: %s", what, err->message);
+    fprintf(stderr, "f_events: %s: %s %s\n", what, err->code, err->message);
+    return 1;
+}
+
+static int run(med_service *svc)
+{
+    static f_service fs;
+    static f_delivery_consumer dc;
+    static f_scanner sc;
+    med_err err;
+    med_err_clear(&err);
+    if (f_service_init(&fs, svc, &err) != MED_OK) return fail("event store not prepared", &err);
+    if (f_delivery_start(&dc, svc, &err) != MED_OK) {
+        f_service_fini(&fs);
+        return fail("delivery consumer not started", &err);
+    }
+    if (f_scan_start(&sc, svc, &err) != MED_OK) {
+        f_service_fini(&fs);
+        f_delivery_stop(&dc);
+        return fail("scanner not started", &err);
+    }
+    med_service_set_started(svc);
+    med_rc rc = med_relay_run_batch(svc, MED_STREAM_EVENTS, MED_SUBJ_F_EVENTS, f_service_batch, &fs,
+                                    &err);
+    /* the relay returns on the stop flag, which the threads follow too; a
+     * relay that failed on its own raises the flag for them */
+    if (rc != MED_OK) raise(SIGTERM);
+    f_delivery_stop(&dc);
+    f_scan_stop(&sc);
+    f_service_fini(&fs);
+    if (rc != MED_OK) return fail("event consumer stopped", &err);
+    MED_LOGI(NULL, "stopped cleanly");
+    return 0;
+}
 
 int main(void)
 {
-    const med_service_opts opts = { .name = "f_events", .stage = MED_STAGE_F };
-    return med_stage_main(&opts, MED_STREAM_DELIVERY, MED_SUBJ_DELIVERY, med_relay_sink,
-                          (void *)&mediation__v1__delivery__descriptor);
+    const med_service_opts opts = { .name = "f_events", .stage = MED_STAGE_F, .need_pg = 1,
+                                    .send_asap = 1 };
+    med_err err;
+    med_err_clear(&err);
+    med_service *svc = NULL;
+    if (med_service_start(&opts, &svc, &err) != MED_OK) {
+        fprintf(stderr, "f_events: start-up failed: %s %s\n", err.code, err.message);
+        return 1;
+    }
+    int code = run(svc);
+    med_service_free(svc);
+    return code;
 }

@@ -63,6 +63,10 @@
 #define MED_REPLY_KIND_REJECT   "reject"
 #define MED_REPLY_KIND_DELIVERY "delivery"
 #define MED_HDR_MSG_ID          "Nats-Msg-Id"
+/* Set by operator tools on what they republish: "<stream>/<seq>" of the
+ * source message (tools/replay-stream) or of the dead letter (tools/dlq). */
+#define MED_HDR_REPLAY_OF       "Med-Replay-Of"
+#define MED_HDR_REDRIVE_OF      "Med-Redrive-Of"
 /* Fault injection for chaos tests; honoured only when
  * FAULT_INJECTION_ENABLED=true, which prod refuses at start-up. */
 #define MED_HDR_FAULT           "Med-Fault"
@@ -91,6 +95,18 @@
 #define MED_TBL_IDEMPOTENCY_KEYS          "idempotency_keys"
 #define MED_TBL_DEAD_LETTER_RECORDS       "dead_letter_records"
 #define MED_TBL_SCHEMA_MIGRATIONS         "schema_migrations"
+#define MED_TBL_BILLING_LEDGER            "billing_ledger"
+#define MED_TBL_F_CLOSURES                "f_closures"
+#define MED_TBL_F_EVENT_SEQ               "f_event_seq"
+#define MED_TBL_F_DELIVERIES              "f_deliveries"
+#define MED_TBL_F_OUTBOX                  "f_outbox"
+
+/* idempotency_keys scopes (migrations/0005). */
+#define MED_SCOPE_F_DEDUP   "f_dedup"    /* F.5 canonicalDedupKey, billing 14 d / diagnostics 3 d */
+
+/* F's durable consumers (stage F consumes two streams). */
+#define MED_DURABLE_F_EVENTS   "stage_f"     /* MED_STREAM_EVENTS, MED_SUBJ_F_EVENTS */
+#define MED_DURABLE_F_DELIVERY "f_delivery"  /* MED_STREAM_DELIVERY, MED_SUBJ_DELIVERY */
 
 /* Postgres setting that row-level security policies read. */
 #define MED_PG_TENANT_SETTING "app.tenant_id"

@@ -380,6 +380,13 @@
     X(RECON_ARCHIVE_MISSING,                               "RECON_ARCHIVE_MISSING") \
     X(RECON_BILLABLE_MISMATCH,                             "RECON_BILLABLE_MISMATCH") \
     X(RECON_BILLING_MISSING,                               "RECON_BILLING_MISSING") \
+    /* G reconciliation query validation (06 section 5; not named by the spec) */ \
+    X(G_RECON_INTERNAL_UNAVAILABLE,                        "g_recon_internal_unavailable") \
+    X(G_RECON_INVALID_GRANULARITY,                         "g_recon_invalid_granularity") \
+    X(G_RECON_INVALID_TOLERANCE,                           "g_recon_invalid_tolerance") \
+    X(G_RECON_INVALID_WINDOW_START,                        "g_recon_invalid_window_start") \
+    X(G_RECON_MISSING_REQUIRED,                            "g_recon_missing_required") \
+    X(G_RECON_WINDOW_NOT_CLOSED,                           "g_recon_window_not_closed") \
     /* H config & versions (04 module H): 79 */ \
     X(H_ANCHOR_ALL_PASS,                                   "h_anchor_all_pass") \
     X(H_ANCHOR_INJECTION_FAILED,                           "h_anchor_injection_failed") \

@@ -6,7 +6,7 @@
 #include <cmocka.h>
 
 #include "a_fixture.h"
-#include "a_time.h"
+#include "med/rfc3339.h"
 #include "a_types.h"
 #include "med/reason.h"
 
@@ -202,12 +202,12 @@ static void rfc3339_parsing(void **state)
 {
     (void)state;
     int64_t ms;
-    assert_int_equal(a_time_parse_rfc3339("2026-02-21T18:00:01Z", &ms), 0);
+    assert_int_equal(med_rfc3339_parse("2026-02-21T18:00:01Z", &ms), 0);
     assert_int_equal(ms, 1771696801000LL);
-    assert_int_equal(a_time_parse_rfc3339("2026-02-21T20:00:01.5+02:00", &ms), 0);
+    assert_int_equal(med_rfc3339_parse("2026-02-21T20:00:01.5+02:00", &ms), 0);
     assert_int_equal(ms, 1771696801500LL);
-    assert_int_equal(a_time_parse_rfc3339("2026-02-30T00:00:00Z", &ms), -1);
-    assert_int_equal(a_time_parse_rfc3339("2026-02-21 18:00:01Z", &ms), -1);
+    assert_int_equal(med_rfc3339_parse("2026-02-30T00:00:00Z", &ms), -1);
+    assert_int_equal(med_rfc3339_parse("2026-02-21 18:00:01Z", &ms), -1);
 }
 
 int main(void)

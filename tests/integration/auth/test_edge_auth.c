@@ -161,6 +161,8 @@ static int setup(void **state)
     th_proc_setenv(p, "JWT_AUDIENCE", "mediation");
     snprintf(buf, sizeof buf, "%d", DEADLINE_MS);
     th_proc_setenv(p, "EDGE_REQUEST_TIMEOUT_MS", buf);
+    th_proc_setenv(p, "EDGE_EVENTS_TIMEOUT_MS", buf);
+    th_proc_setenv(p, "EDGE_QUERY_TIMEOUT_MS", buf);
     th_proc_setenv(p, "READINESS_PROBE_INTERVAL_MS", "200");
     th_proc_setenv(p, "SERVICE_INSTANCE", "edge_auth");
     assert_int_equal(th_proc_start(p), 0);
@@ -229,25 +231,29 @@ static void wrong_app_or_role_is_403(void **state)
                  MED_R_AUTH_FORBIDDEN);
     expect_error(call(w, "POST", "/v1/config/publish", tok, NULL, "{}"), 403,
                  MED_R_AUTH_FORBIDDEN);
-    expect_error(call(w, "POST", "/v1/events", tok, NULL, "{\"events\":[]}"), 403,
+    /* Events: a token bound to several apps needs the body's appId among
+     * them (a single-app token names the app itself; F then judges the
+     * body's appId, F.2). */
+    token(w->keys, "--role sdk --tenant t1 --apps app_demo,app_x", tok, sizeof tok);
+    expect_error(call(w, "POST", "/v1/events", tok, NULL, "{\"appId\":\"app_other\"}"), 403,
+                 MED_R_AUTH_FORBIDDEN);
+    token(w->keys, "--role reviewer --tenant t1 --apps '*'", tok, sizeof tok);
+    expect_error(call(w, "POST", "/v1/events", tok, NULL, "{\"appId\":\"app_demo\"}"), 403,
                  MED_R_AUTH_FORBIDDEN);
     token(w->keys, "--role sdk --tenant t1 --apps app_demo", tok, sizeof tok);
-    expect_error(call(w, "POST", "/v1/events", tok, NULL,
-                      "{\"appContext\":{\"appId\":\"app_other\"}}"),
-                 403, MED_R_AUTH_FORBIDDEN);
     expect_error(call(w, "GET", "/v1/config?appId=app_other&placementId=plc_feed", tok, NULL,
                       NULL),
                  403, MED_R_AUTH_FORBIDDEN);
     expect_error(call(w, "GET", "/v1/config?placementId=plc_feed", tok, NULL, NULL), 403,
                  MED_R_AUTH_FORBIDDEN);
-    /* The right app passes the door (the events stage has not landed). */
-    expect_error(call(w, "POST", "/v1/events", tok, NULL,
-                      "{\"appContext\":{\"appId\":\"app_demo\"}}"),
-                 501, MED_R_EDGE_NOT_IMPLEMENTED);
-    /* A reviewer passes the door; the route itself has not landed. */
+    /* The right app passes the door; no stage F answers here, so the
+     * edge's events deadline does (503, the SDK resends). */
+    expect_error(call(w, "POST", "/v1/events", tok, NULL, "{\"appId\":\"app_demo\"}"), 503,
+                 MED_R_EDGE_UPSTREAM_UNAVAILABLE);
+    /* A reviewer passes the door; no stage G is subscribed here. */
     token(w->keys, "--role reviewer --tenant t1", tok, sizeof tok);
-    expect_error(call(w, "GET", "/v1/reconciliation", tok, NULL, NULL), 501,
-                 MED_R_EDGE_NOT_IMPLEMENTED);
+    expect_error(call(w, "GET", "/v1/reconciliation", tok, NULL, NULL), 503,
+                 MED_R_EDGE_UPSTREAM_UNAVAILABLE);
 }
 
 static void valid_sdk_token_reaches_the_chain(void **state)

@@ -162,6 +162,7 @@ static const char *const k_business[] = {
     "opportunity_records", "delivery_records", "event_records", "archive_records",
     "audit_records", "replay_jobs", "idempotency_keys", "dead_letter_records",
     "billing_ledger", "archive_record_keys", "opportunity_keys", "delivery_keys",
+    "f_closures", "f_event_seq", "f_deliveries", "f_outbox",
 };
 static const char *const k_partitioned[] = {
     "opportunity_records", "delivery_records", "event_records", "archive_records",

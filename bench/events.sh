@@ -1,0 +1,144 @@
+#!/usr/bin/env bash
+# Event ingest through the whole local stack (edge -> F -> G, with A..E
+# serving the Deliveries the events refer to), batches of 100 events.
+# Prints:
+#   1. baselines on this machine, same run: raw JetStream async publish
+#      (bench/js_pub) and PostgreSQL COPY into an event-shaped table
+#   2. sustained ingest: wrk closed loop posting 100-event batches; events/s
+#      accepted (HTTP 200 ACKs x 100), ACK latency p50/p99 per batch
+#   3. archive lag: events committed by F vs archive rows written by G, per
+#      second during the run and until G drains
+#   4. closure lag: closures still open past the terminal wait at the end
+#   5. peak RSS (VmHWM) of every service
+#   bench/events.sh [seconds=20] [connections=8] [deliveries=300]
+# Env: MED_BUILD_DIR (build-bench), BENCH_DIR.
+set -uo pipefail
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=bench/lib-stack.sh
+. "$HERE/lib-stack.sh"
+DUR=${1:-20}; CONNS=${2:-8}; NDELIV=${3:-300}
+STAGES="a_ingress b_normalize c_policy d_supply e_delivery f_events g_archive"
+command -v wrk >/dev/null || { echo "events: wrk missing (apt-get install wrk)" >&2; exit 1; }
+[ -x "$BUILD/bench/js_pub" ] || { echo "events: $BUILD/bench/js_pub missing (meson configure -Dbench=true)" >&2; exit 1; }
+
+trap 'bench_nets_down; stack_down' EXIT
+mkdir -p "$BENCH_DIR"
+bench_nets_up || exit 1
+# shellcheck disable=SC2086
+stack_up $STAGES || exit 1
+psql_admin() { psql "$PG_ADMIN_DSN" -XAtq "$@"; }
+
+echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //'); load generator on the same cores"
+echo "date: $(date -u +%FT%TZ)  build: $BUILD  edge: $EDGE_URL"
+
+echo; echo "=== 1. baselines"
+"$BUILD/bench/js_pub" "$NATS_URL" 200000 600 1000
+psql_admin -c "CREATE TABLE IF NOT EXISTS bench_copy (id bigint, tenant_id text, batch_id text,
+  event_id text, event_type text, response_reference text, render_attempt_id text,
+  canonical_dedup_key text, payload jsonb, created_at timestamptz DEFAULT now())"
+seq 1 200000 | awk '{printf "%d\tt_bench\tb_%d\te_%d\timpression\tresp_%d\tra_%d\tf_dedup_v1:client_event_id:app|b|%d\t{\"k\":%d}\n", $1, $1/100, $1, $1/4, $1, $1, $1}' \
+    > "$BENCH_DIR/copy.tsv"
+t0=$(date +%s.%N)
+psql_admin -c "\\copy bench_copy (id, tenant_id, batch_id, event_id, event_type, response_reference, render_attempt_id, canonical_dedup_key, payload) FROM '$BENCH_DIR/copy.tsv'"
+t1=$(date +%s.%N)
+echo "FIGURES pg_copy rows=200000 seconds=$(echo "$t1 - $t0" | bc) rows_per_s=$(echo "200000 / ($t1 - $t0)" | bc)"
+psql_admin -c "DROP TABLE bench_copy"
+
+echo; echo "=== 2. seeding $NDELIV served Deliveries"
+DELIV=$BENCH_DIR/deliveries.txt
+: > "$DELIV"
+for i in $(seq 1 "$NDELIV"); do echo "$i"; done | xargs -P4 -I{} sh -c '
+  at=$(date -u +%Y-%m-%dT%H:%M:%S.000Z)
+  curl -sS -X POST -H "Content-Type: application/json" "'"$EDGE_URL"'/v1/opportunities" --data-binary \
+    "{\"placementId\":\"plc_feed\",\"sdkVersion\":\"2.1.0\",\"ingressEnvelopeVersion\":\"ingress_v1\",\"triggerContractVersion\":\"a_trigger_v1\",\"appContext\":{\"appId\":\"app_demo\",\"sessionId\":\"evb_{}_$$\",\"channelType\":\"app\",\"session_state\":\"active\",\"privacy_status\":\"consent_granted\",\"requestAt\":\"$at\"},\"triggerContext\":{\"triggerType\":\"answer_end\",\"triggerAt\":\"$at\"}}"
+  echo' | jq -r 'select(.status == "served") | "\(.traceKey) \(.requestKey) \(.attemptKey) \(.opportunityKey) \(.responseReference)"' >> "$DELIV"
+echo "served deliveries: $(wc -l < "$DELIV")"
+[ -s "$DELIV" ] || { echo "events: no served delivery to report events for" >&2; exit 1; }
+
+LUA=$BENCH_DIR/events.lua
+cat > "$LUA" <<'LUAEOF'
+-- 100 events per batch: 25 render attempts x (ad_filled, impression,
+-- click seq 1, interaction seq 1), each attempt new, on Deliveries taken
+-- round-robin from the seeded list. Every event is new: all accepted.
+local deliveries = {}
+local counter = 0
+local tid, n = 0, 0
+function setup(thread) counter = counter + 1; thread:set("tid", counter) end
+function init(args)
+  tid = wrk.thread:get("tid") or 0
+  for line in io.lines(os.getenv("DELIV")) do
+    local t, r, a, o, ref = line:match("(%S+) (%S+) (%S+) (%S+) (%S+)")
+    if t then deliveries[#deliveries + 1] = {t, r, a, o, ref} end
+  end
+end
+local function ev(id, typ, at, d, ra, extra)
+  return '{"eventId":"' .. id .. '","eventType":"' .. typ .. '","eventAt":"' .. at ..
+    '","traceKey":"' .. d[1] .. '","requestKey":"' .. d[2] .. '","attemptKey":"' .. d[3] ..
+    '","opportunityKey":"' .. d[4] .. '","eventVersion":"event_v1","responseReference":"' .. d[5] ..
+    '","renderAttemptId":"' .. ra .. '"' .. extra .. '}'
+end
+function request()
+  n = n + 1
+  local at = os.date("!%Y-%m-%dT%H:%M:%S") .. ".000Z"
+  local evs = {}
+  for k = 1, 25 do
+    local d = deliveries[((n * 25 + k + tid * 7919) % #deliveries) + 1]
+    local ra = "ra_" .. tid .. "_" .. n .. "_" .. k .. "_" .. os.time()
+    local p = "e_" .. ra
+    evs[#evs + 1] = ev(p .. "_f", "ad_filled", at, d, ra, ',"creativeId":"cr_1"')
+    evs[#evs + 1] = ev(p .. "_i", "impression", at, d, ra, ',"creativeId":"cr_1"')
+    evs[#evs + 1] = ev(p .. "_c", "click", at, d, ra, ',"clickTarget":"cta","eventSeq":1')
+    evs[#evs + 1] = ev(p .. "_x", "interaction", at, d, ra, ',"interactionType":"expand","eventSeq":1')
+  end
+  local body = '{"batchId":"b_' .. tid .. '_' .. n .. '_' .. os.time() ..
+    '","appId":"app_demo","sdkVersion":"2.1.0","sentAt":"' .. at ..
+    '","schemaVersion":"schema_v1","events":[' .. table.concat(evs, ",") .. ']}'
+  return wrk.format("POST", "/v1/events", {["Content-Type"] = "application/json"}, body)
+end
+local accepted_all, other = 0, 0
+function response(status, headers, body)
+  if status == 200 and body:find('"overallStatus":"accepted_all"', 1, true) then
+    accepted_all = accepted_all + 1 else other = other + 1 end
+end
+function done(summary, latency, requests)
+  io.write(string.format("FIGURES batches=%d events=%d duration_s=%.2f events_per_s=%.0f batch_p50_ms=%.2f batch_p99_ms=%.2f max_ms=%.2f non2xx=%d timeouts=%d\n",
+    summary.requests, summary.requests * 100, summary.duration / 1e6,
+    summary.requests * 100 / (summary.duration / 1e6),
+    latency:percentile(50) / 1000, latency:percentile(99) / 1000, latency.max / 1000,
+    summary.errors.status, summary.errors.timeout))
+end
+LUAEOF
+
+counts() {
+    psql_admin -c "SELECT (SELECT count(*) FROM event_records WHERE ack_status = 'accepted'),
+                          (SELECT count(*) FROM archive_records WHERE write_status = 'written')" | tr '|' ' '
+}
+read -r EV0 AR0 <<<"$(counts)"
+
+echo; echo "=== 3. sustained ingest: wrk -t2 -c$CONNS -d${DUR}s, 100 events per batch"
+( for s in $(seq 1 $((DUR + 1))); do sleep 1; echo "t=${s}s $(counts)"; done ) > "$BENCH_DIR/lag.txt" &
+SAMPLER=$!
+DELIV=$DELIV wrk -t2 -c"$CONNS" -d"${DUR}s" --timeout 10s --latency -s "$LUA" "$EDGE_URL" | grep FIGURES
+wait "$SAMPLER"
+read -r EV1 AR1 <<<"$(counts)"
+echo "accepted events committed by F: $((EV1 - EV0)); archive rows written by G: $((AR1 - AR0))"
+
+echo; echo "=== 4. archive lag (accepted events vs archive rows written, cumulative)"
+awk -v e0="$EV0" -v a0="$AR0" '{split($0, f, " "); printf "%s events=%d archived=%d\n", f[1], f[2] - e0, f[3] - a0}' "$BENCH_DIR/lag.txt"
+t0=$(date +%s.%N); last=-1
+for _ in $(seq 1 300); do
+    read -r _ AR <<<"$(counts)"
+    [ "$AR" = "$last" ] && break
+    last=$AR; sleep 1
+done
+echo "G drained $((AR - AR1)) more rows in $(echo "$(date +%s.%N) - $t0" | bc | cut -c1-5) s after the load stopped"
+
+echo; echo "=== 5. closure lag"
+psql_admin -c "SELECT 'open closures past the terminal wait: ' || count(*) FROM f_closures
+               WHERE state = 'open' AND opened_at < now() - interval '150 seconds'"
+
+echo; echo "=== 6. peak RSS (VmHWM)"
+for s in edge h_config $STAGES; do
+    eval "pid=\$PID_$s"
+    echo "$s $(grep VmHWM "/proc/$pid/status" 2>/dev/null | awk '{print $2 " kB"}')"
+done

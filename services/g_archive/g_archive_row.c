@@ -1,0 +1,193 @@
+#include "g_archive_row.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "med/jcs.h"
+#include "med/pbjson.h"
+#include "med/reason.h"
+#include "med/rows.h"
+
+/* An ...OrNA value: NULL when unset, empty or "NA" (stored as NULL). */
+static const char *or_na(int set, const char *v)
+{
+    if (!set || !v || !*v || strcmp(v, "NA") == 0) return NULL;
+    return v;
+}
+
+static const char *nz(const char *a, const char *b)
+{
+    if (a && *a) return a;
+    return b && *b ? b : NULL;
+}
+
+med_rc g_archive_digest(const Mediation__V1__FToGArchiveRecordLite *r, char out[65], med_err *err)
+{
+    json_t *j = med_pb_to_json(&r->base, "extensions");
+    if (!j) return med_err_set(err, MED_ERR_NOMEM, MED_R_INFRA_NOMEM, NULL, "record digest");
+    /* F's running view of the group is not part of F.8's record: a resend
+     * after the group moved on is the same record. */
+    json_object_del(j, "groupConsistencyState");
+    med_rc rc = med_jcs_sha256(j, out, err);
+    json_decref(j);
+    return rc;
+}
+
+const char *g_archive_tenant(const Mediation__V1__ArchiveRecord *rec, const med_trace_headers *h)
+{
+    return nz(h ? h->tenant : NULL, rec && rec->trace ? rec->trace->tenant_id : NULL);
+}
+
+static void take_source_keys(const Mediation__V1__ArchiveSourceKeysLite *s, g_archive_row *o)
+{
+    o->event_id = nz(s->event_id, NULL);
+    o->source_event_id = nz(s->source_event_id, NULL);
+    o->trace_key = s->trace_key;
+    o->request_key = nz(s->request_key, NULL);
+    o->attempt_key = nz(s->attempt_key, NULL);
+    o->opportunity_key = nz(s->opportunity_key, NULL);
+    o->response_reference = or_na(s->response_reference_or_na_opt_case ==
+        MEDIATION__V1__ARCHIVE_SOURCE_KEYS_LITE__RESPONSE_REFERENCE_OR_NA_OPT_RESPONSE_REFERENCE_OR_NA,
+        s->response_reference_or_na);
+    o->render_attempt_id = or_na(s->render_attempt_id_or_na_opt_case ==
+        MEDIATION__V1__ARCHIVE_SOURCE_KEYS_LITE__RENDER_ATTEMPT_ID_OR_NA_OPT_RENDER_ATTEMPT_ID_OR_NA,
+        s->render_attempt_id_or_na);
+}
+
+static void take_relation_keys(const Mediation__V1__ArchiveRelationKeysLite *k, g_archive_row *o)
+{
+    o->closure_key = or_na(k->closure_key_or_na_opt_case ==
+        MEDIATION__V1__ARCHIVE_RELATION_KEYS_LITE__CLOSURE_KEY_OR_NA_OPT_CLOSURE_KEY_OR_NA,
+        k->closure_key_or_na);
+    o->billing_key = or_na(k->billing_key_or_na_opt_case ==
+        MEDIATION__V1__ARCHIVE_RELATION_KEYS_LITE__BILLING_KEY_OR_NA_OPT_BILLING_KEY_OR_NA,
+        k->billing_key_or_na);
+    o->attribution_key = or_na(k->attribution_key_or_na_opt_case ==
+        MEDIATION__V1__ARCHIVE_RELATION_KEYS_LITE__ATTRIBUTION_KEY_OR_NA_OPT_ATTRIBUTION_KEY_OR_NA,
+        k->attribution_key_or_na);
+    o->canonical_dedup_key = k->canonical_dedup_key;
+}
+
+/* Reconciliation (G.8) compares these with billing_ledger by recordKey. */
+static void take_billing(const Mediation__V1__FToGArchiveRecordLite *r, g_archive_row *o)
+{
+    const Mediation__V1__BillableFactLite *b =
+        r->payload_case == MEDIATION__V1__FTO_GARCHIVE_RECORD_LITE__PAYLOAD_BILLABLE_FACT
+            ? r->billable_fact : NULL;
+    o->billable = o->type == G_RT_BILLABLE_FACT && o->status == G_RS_COMMITTED;
+    if (!b) return;
+    o->amount_micros = b->amount_micros;
+    o->currency = nz(b->currency, NULL);
+    if (!o->billing_key) o->billing_key = nz(b->billing_key, NULL);
+    if (!o->response_reference) o->response_reference = nz(b->response_reference, NULL);
+    if (!o->render_attempt_id) o->render_attempt_id = nz(b->render_attempt_id, NULL);
+}
+
+static med_rc take_json(const Mediation__V1__FToGArchiveRecordLite *r, g_archive_row *o, med_err *err)
+{
+    json_t *p = med_pb_to_json(&r->base, NULL);
+    json_t *a = med_pb_to_json(&r->version_anchors->base, NULL);
+    o->payload = p ? json_dumps(p, JSON_COMPACT) : NULL;
+    o->version_anchors = a ? json_dumps(a, JSON_COMPACT) : NULL;
+    json_decref(p);
+    json_decref(a);
+    if (!o->payload || !o->version_anchors)
+        return med_err_set(err, MED_ERR_NOMEM, MED_R_INFRA_NOMEM, NULL, "archive row");
+    return MED_OK;
+}
+
+med_rc g_archive_row_build(const Mediation__V1__ArchiveRecord *rec, const med_trace_headers *h,
+                           g_archive_row *o, med_err *err)
+{
+    memset(o, 0, sizeof *o);
+    const Mediation__V1__FToGArchiveRecordLite *r = rec->record;
+    o->tenant_id = g_archive_tenant(rec, h);
+    if (!o->tenant_id)
+        return med_err_set(err, MED_ERR_INVALID, MED_R_G_INGEST_INVALID_RECORD, "trace.tenantId",
+                           "archive record without a tenant");
+    o->app_id = nz(rec->app_id, nz(h ? h->app : NULL, rec->trace ? rec->trace->app_id : NULL));
+    o->placement_id = nz(h ? h->placement : NULL, rec->trace ? rec->trace->placement_id : NULL);
+    o->record_key = r->record_key;
+    if (g_record_type_parse(r->record_type, &o->type) != 0 ||
+        g_record_status_parse(r->record_status, &o->status) != 0)
+        return med_err_set(err, MED_ERR_INVALID, MED_R_G_INGEST_INVALID_RECORD, "record.recordType",
+                           "unchecked archive record");
+    o->payload_type = r->payload_ref->payload_type;
+    o->payload_key = r->payload_ref->payload_key;
+    take_source_keys(r->source_keys, o);
+    take_relation_keys(r->relation_keys, o);
+    o->decision_reason_code = r->decision_reason_code;
+    o->conflict_with_record_key = or_na(r->conflict_with_record_key_opt_case ==
+        MEDIATION__V1__FTO_GARCHIVE_RECORD_LITE__CONFLICT_WITH_RECORD_KEY_OPT_CONFLICT_WITH_RECORD_KEY,
+        r->conflict_with_record_key);
+    o->superseded_record_key = or_na(r->superseded_record_key_opt_case ==
+        MEDIATION__V1__FTO_GARCHIVE_RECORD_LITE__SUPERSEDED_RECORD_KEY_OPT_SUPERSEDED_RECORD_KEY,
+        r->superseded_record_key);
+    o->output_at_ms = r->output_at_unix_ms;
+    take_billing(r, o);
+    o->anchor_hash = nz(r->anchor_hash, h ? h->anchor_hash : NULL);
+    snprintf(o->group_key, sizeof o->group_key, "%s|%s", o->closure_key ? o->closure_key : "NA",
+             o->trace_key);
+    med_rc rc = g_archive_digest(r, o->payload_digest, err);
+    if (rc == MED_OK) rc = take_json(r, o, err);
+    return rc;
+}
+
+void g_archive_row_free(g_archive_row *r)
+{
+    if (!r) return;
+    free(r->payload);
+    free(r->version_anchors);
+    r->payload = NULL;
+    r->version_anchors = NULL;
+}
+
+static int put_json_text(json_t *o, const char *key, const char *text)
+{
+    json_error_t je;
+    json_t *v = json_loads(text, 0, &je);
+    return !v || json_object_set_new(o, key, v) != 0;
+}
+
+static int put_int(json_t *o, const char *key, int64_t v)
+{
+    return json_object_set_new(o, key, json_integer(v)) != 0;
+}
+
+json_t *g_archive_row_json(const g_archive_row *r, int i)
+{
+    json_t *o = json_object();
+    int bad = !o || put_int(o, "i", i) || med_rows_put(o, "tenant_id", r->tenant_id) ||
+              med_rows_put(o, "app_id", r->app_id) || med_rows_put(o, "placement_id", r->placement_id) ||
+              med_rows_put(o, "record_key", r->record_key) ||
+              med_rows_put(o, "record_type", g_record_type_name(r->type)) ||
+              med_rows_put(o, "record_status", g_record_status_name(r->status)) ||
+              med_rows_put(o, "payload_type", r->payload_type) ||
+              med_rows_put(o, "payload_key", r->payload_key) ||
+              med_rows_put(o, "payload_digest", r->payload_digest) ||
+              med_rows_put(o, "event_id", r->event_id) ||
+              med_rows_put(o, "source_event_id", r->source_event_id) ||
+              med_rows_put(o, "trace_key", r->trace_key) || med_rows_put(o, "request_key", r->request_key) ||
+              med_rows_put(o, "attempt_key", r->attempt_key) ||
+              med_rows_put(o, "opportunity_key", r->opportunity_key) ||
+              med_rows_put(o, "response_reference", r->response_reference) ||
+              med_rows_put(o, "render_attempt_id", r->render_attempt_id) ||
+              med_rows_put(o, "closure_key", r->closure_key) || med_rows_put(o, "billing_key", r->billing_key) ||
+              med_rows_put(o, "attribution_key", r->attribution_key) ||
+              med_rows_put(o, "canonical_dedup_key", r->canonical_dedup_key) ||
+              med_rows_put(o, "decision_reason_code", r->decision_reason_code) ||
+              med_rows_put(o, "conflict_with_record_key", r->conflict_with_record_key) ||
+              med_rows_put(o, "superseded_record_key", r->superseded_record_key) ||
+              put_int(o, "output_at_ms", r->output_at_ms) ||
+              json_object_set_new(o, "billable", json_boolean(r->billable)) != 0 ||
+              med_rows_put(o, "currency", r->currency) || med_rows_put(o, "anchor_hash", r->anchor_hash) ||
+              put_json_text(o, "payload", r->payload) ||
+              put_json_text(o, "version_anchors", r->version_anchors);
+    if (!bad && r->type == G_RT_BILLABLE_FACT) bad = put_int(o, "amount_micros", r->amount_micros);
+    if (bad) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
+}

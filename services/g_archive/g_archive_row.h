@@ -1,0 +1,56 @@
+/* ArchiveRecord -> one archive_records row (G.4), pure: the columns
+ * replay and reconciliation (G.8) read, payloadDigest =
+ * sha256(JCS(record - extensions)), the whole record as JSON. */
+#ifndef G_ARCHIVE_ROW_H
+#define G_ARCHIVE_ROW_H
+
+#include <jansson.h>
+#include <stdint.h>
+
+#include "g_archive_state.h"
+#include "med/err.h"
+#include "med/headers.h"
+#include "mediation/v1/archive.pb-c.h"
+
+/* Strings borrow from the ArchiveRecord / headers given to
+ * g_archive_row_build, except payload and version_anchors (malloc'd JSON
+ * text, g_archive_row_free). "NA" keys are NULL. */
+typedef struct g_archive_row {
+    const char *tenant_id, *app_id, *placement_id;
+    const char *record_key;
+    g_record_type type;
+    g_record_status status;
+    const char *payload_type, *payload_key;
+    char payload_digest[65];
+    const char *event_id, *source_event_id;
+    const char *trace_key, *request_key, *attempt_key, *opportunity_key;
+    const char *response_reference, *render_attempt_id;
+    const char *closure_key, *billing_key, *attribution_key, *canonical_dedup_key;
+    const char *decision_reason_code;
+    const char *conflict_with_record_key, *superseded_record_key;
+    int64_t output_at_ms;
+    int billable;                 /* committed billable_fact */
+    int64_t amount_micros;        /* billable_fact only */
+    const char *currency;
+    const char *anchor_hash;
+    char group_key[512];          /* closureKeyOrNA|traceKey */
+    char *payload;                /* the record as JSON */
+    char *version_anchors;        /* versionAnchors as JSON */
+} g_archive_row;
+
+/* payloadDigest of a record: sha256 hex of JCS(record without extensions). */
+med_rc g_archive_digest(const Mediation__V1__FToGArchiveRecordLite *r, char out[65], med_err *err);
+
+/* Tenant: Med-Tenant, else the record's trace. NULL when neither. */
+const char *g_archive_tenant(const Mediation__V1__ArchiveRecord *rec, const med_trace_headers *h);
+
+/* rec must have passed g_archive_check. */
+med_rc g_archive_row_build(const Mediation__V1__ArchiveRecord *rec, const med_trace_headers *h,
+                           g_archive_row *out, med_err *err);
+void g_archive_row_free(g_archive_row *r);
+
+/* The row's columns as one JSON object for jsonb_to_recordset (index i
+ * names the row's position in the batch). NULL on allocation failure. */
+json_t *g_archive_row_json(const g_archive_row *r, int i);
+
+#endif

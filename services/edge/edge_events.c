@@ -79,11 +79,7 @@ static events_wait *wait_new(edge_server *s, h2o_req_t *req, const json_t *doc,
         med_err_set(e, MED_ERR_NOMEM, MED_R_INFRA_NOMEM, NULL, "pending request");
         return NULL;
     }
-    char tp[MED_HDR_VALUE_MAX];
-    const char *client_tp =
-        med_http_header(req, MED_HDR_TRACEPARENT, tp, sizeof tp) == 0 ? tp : NULL;
-    const char *tenant = auth ? auth->tenant : s->cfg.dev_tenant;
-    if (edge_trace_init(client_tp, tenant, app, NULL, &w->trace, e) != MED_OK ||
+    if (edge_trace_of_request(s, req, auth, app, NULL, &w->trace, e) != MED_OK ||
         edge_parking_key(EDGE_PARK_KEY_EVENTS, w->key, sizeof w->key) != 0) {
         if (!e->code[0])
             med_err_set(e, MED_ERR_INTERNAL, MED_R_EDGE_INTERNAL, NULL, "cannot make a key");

@@ -1,6 +1,8 @@
 /* POST /v1/events messages (see edge_events_msg.h). */
 #include "edge_events_msg.h"
 
+#include "edge_request.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -95,21 +97,7 @@ med_rc edge_events_msg(const edge_events_in *in, natsMsg **out, med_err *err)
     size_t n = 0;
     med_rc rc = edge_events_pack(in, &buf, &n, err);
     if (rc != MED_OK) return rc;
-    natsMsg *m = NULL;
-    natsStatus s = natsMsg_Create(&m, MED_SUBJ_F_EVENTS, NULL, (const char *)buf, (int)n);
+    rc = edge_msg_build(MED_SUBJ_F_EVENTS, buf, n, in->trace, in->reply_to, out, err);
     free(buf);
-    if (s != NATS_OK)
-        return med_err_set(err, MED_ERR_NOMEM, MED_R_INFRA_ENCODE_FAILED, NULL,
-                           "cannot create the events message: %s", natsStatus_GetText(s));
-    rc = med_headers_write(m, in->trace, err);
-    if (rc == MED_OK && in->reply_to &&
-        natsMsgHeader_Set(m, MED_HDR_REPLY_TO, in->reply_to) != NATS_OK)
-        rc = med_err_set(err, MED_ERR_NOMEM, MED_R_INFRA_ENCODE_FAILED, MED_HDR_REPLY_TO,
-                         "cannot set the reply header");
-    if (rc != MED_OK) {
-        natsMsg_Destroy(m);
-        return rc;
-    }
-    *out = m;
-    return MED_OK;
+    return rc;
 }

@@ -208,13 +208,7 @@ static edge_inflight *inflight_new(edge_server *s, h2o_req_t *req, const json_t 
         med_err_set(e, MED_ERR_NOMEM, MED_R_INFRA_NOMEM, NULL, "pending request");
         return NULL;
     }
-    char tp[MED_HDR_VALUE_MAX];
-    const char *client_tp =
-        med_http_header(req, MED_HDR_TRACEPARENT, tp, sizeof tp) == 0 ? tp : NULL;
-    /* The tenant is the verified token's, or the configured dev tenant
-     * while auth is off; never anything the client sent. */
-    const char *tenant = auth ? auth->tenant : s->cfg.dev_tenant;
-    if (edge_trace_init(client_tp, tenant, v.app_id, v.placement_id, &f->trace, e) != MED_OK) {
+    if (edge_trace_of_request(s, req, auth, v.app_id, v.placement_id, &f->trace, e) != MED_OK) {
         free(f);
         return NULL;
     }

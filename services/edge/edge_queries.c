@@ -160,11 +160,7 @@ static query_wait *wait_new(edge_server *s, h2o_req_t *req, query_kind kind,
         return NULL;
     }
     w->kind = kind;
-    char tp[MED_HDR_VALUE_MAX];
-    const char *client_tp =
-        med_http_header(req, MED_HDR_TRACEPARENT, tp, sizeof tp) == 0 ? tp : NULL;
-    const char *tenant = auth ? auth->tenant : s->cfg.dev_tenant;
-    if (edge_trace_init(client_tp, tenant, NULL, NULL, &w->trace, e) != MED_OK ||
+    if (edge_trace_of_request(s, req, auth, NULL, NULL, &w->trace, e) != MED_OK ||
         edge_parking_key(EDGE_PARK_KEY_QUERY, w->key, sizeof w->key) != 0) {
         if (!e->code[0])
             med_err_set(e, MED_ERR_INTERNAL, MED_R_EDGE_INTERNAL, NULL, "cannot make a key");

@@ -96,22 +96,18 @@ med_rc edge_opportunity_pack(const edge_opportunity_in *in, uint8_t **out, size_
     return MED_OK;
 }
 
-med_rc edge_opportunity_msg(const edge_opportunity_in *in, natsMsg **out, med_err *err)
+med_rc edge_msg_build(const char *subject, const uint8_t *buf, size_t n,
+                      const med_trace_headers *trace, const char *reply_to, natsMsg **out,
+                      med_err *err)
 {
     *out = NULL;
-    uint8_t *buf = NULL;
-    size_t n = 0;
-    med_rc rc = edge_opportunity_pack(in, &buf, &n, err);
-    if (rc != MED_OK) return rc;
     natsMsg *m = NULL;
-    natsStatus s = natsMsg_Create(&m, MED_SUBJ_A_REQUEST, NULL, (const char *)buf, (int)n);
-    free(buf);
+    natsStatus s = natsMsg_Create(&m, subject, NULL, (const char *)buf, (int)n);
     if (s != NATS_OK)
         return med_err_set(err, MED_ERR_NOMEM, MED_R_INFRA_ENCODE_FAILED, NULL,
-                           "cannot create the request message: %s", natsStatus_GetText(s));
-    rc = med_headers_write(m, in->trace, err);
-    if (rc == MED_OK && in->reply_to &&
-        natsMsgHeader_Set(m, MED_HDR_REPLY_TO, in->reply_to) != NATS_OK)
+                           "cannot create the %s message: %s", subject, natsStatus_GetText(s));
+    med_rc rc = med_headers_write(m, trace, err);
+    if (rc == MED_OK && reply_to && natsMsgHeader_Set(m, MED_HDR_REPLY_TO, reply_to) != NATS_OK)
         rc = med_err_set(err, MED_ERR_NOMEM, MED_R_INFRA_ENCODE_FAILED, MED_HDR_REPLY_TO,
                          "cannot set the reply header");
     if (rc != MED_OK) {
@@ -120,6 +116,18 @@ med_rc edge_opportunity_msg(const edge_opportunity_in *in, natsMsg **out, med_er
     }
     *out = m;
     return MED_OK;
+}
+
+med_rc edge_opportunity_msg(const edge_opportunity_in *in, natsMsg **out, med_err *err)
+{
+    *out = NULL;
+    uint8_t *buf = NULL;
+    size_t n = 0;
+    med_rc rc = edge_opportunity_pack(in, &buf, &n, err);
+    if (rc != MED_OK) return rc;
+    rc = edge_msg_build(MED_SUBJ_A_REQUEST, buf, n, in->trace, in->reply_to, out, err);
+    free(buf);
+    return rc;
 }
 
 void edge_msg_id(const char *request_key, char *out, size_t cap)

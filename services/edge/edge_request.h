@@ -37,6 +37,13 @@ med_rc edge_opportunity_pack(const edge_opportunity_in *in, uint8_t **out, size_
 /* Message for MED_SUBJ_A_REQUEST with the trace headers and
  * Med-Reply-To set; caller owns *out. */
 med_rc edge_opportunity_msg(const edge_opportunity_in *in, natsMsg **out, med_err *err);
+
+/* A message on subject with buf as its data (copied), the trace headers
+ * and, when reply_to is set, Med-Reply-To: what every edge -> stage
+ * request carries. */
+med_rc edge_msg_build(const char *subject, const uint8_t *buf, size_t n,
+                      const med_trace_headers *trace, const char *reply_to, natsMsg **out,
+                      med_err *err);
 /* "edge:" + request key: the Nats-Msg-Id that lets the stream drop a
  * republished duplicate. */
 void edge_msg_id(const char *request_key, char *out, size_t cap);

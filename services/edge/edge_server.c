@@ -14,6 +14,7 @@
 #include "edge_errors.h"
 #include "edge_json.h"
 #include "edge_metrics.h"
+#include "edge_request.h"
 #include "edge_routes.h"
 #include "edge_server_int.h"
 #include "med/auth.h"
@@ -86,6 +87,19 @@ void edge_add_trace_ids(h2o_req_t *req, const med_trace_headers *h)
 {
     if (h->traceparent[0]) med_http_add_header(req, MED_HDR_TRACEPARENT, h->traceparent);
     if (h->trace_key[0]) med_http_add_header(req, MED_HDR_TRACE_KEY, h->trace_key);
+}
+
+med_rc edge_trace_of_request(const edge_server *s, h2o_req_t *req, const med_auth_context *auth,
+                             const char *app, const char *placement, med_trace_headers *out,
+                             med_err *e)
+{
+    char tp[MED_HDR_VALUE_MAX];
+    const char *client_tp =
+        med_http_header(req, MED_HDR_TRACEPARENT, tp, sizeof tp) == 0 ? tp : NULL;
+    /* The tenant is the verified token's, or the configured dev tenant
+     * while auth is off; never anything the client sent. */
+    const char *tenant = auth ? auth->tenant : s->cfg.dev_tenant;
+    return edge_trace_init(client_tp, tenant, app, placement, out, e);
 }
 
 /* ---- ops routes --------------------------------------------------------- */

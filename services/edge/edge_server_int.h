@@ -46,6 +46,11 @@ void edge_send_retry_error(h2o_req_t *req, const char *route, double t0, const m
 void edge_send_answer(h2o_req_t *req, const char *route, double t0, const edge_answer *a);
 /* traceparent and Med-Trace-Key of the request, so a caller can quote them. */
 void edge_add_trace_ids(h2o_req_t *req, const med_trace_headers *h);
+/* The trace of a new request: the client's traceparent if valid, the
+ * caller's tenant (the dev tenant while auth is off), app and placement. */
+med_rc edge_trace_of_request(const edge_server *s, h2o_req_t *req, const med_auth_context *auth,
+                             const char *app, const char *placement, med_trace_headers *out,
+                             med_err *e);
 
 /* POST /v1/opportunities after the body parsed as an object; takes doc.
  * auth: the verified caller (NULL while AUTH_ENABLED=false), borrowed for

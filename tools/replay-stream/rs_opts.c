@@ -1,5 +1,7 @@
 #include "rs_opts.h"
 
+#include "med/rfc3339.h"
+
 #include <ctype.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -19,69 +21,9 @@ void rs_usage(void *file)
 
 /* ---- RFC 3339 ---- */
 
-static int digits(const char *s, int n, int *out)
-{
-    int v = 0;
-    for (int i = 0; i < n; i++) {
-        if (!isdigit((unsigned char)s[i])) return -1;
-        v = v * 10 + (s[i] - '0');
-    }
-    *out = v;
-    return 0;
-}
-
-static int days_in_month(int y, int m)
-{
-    static const int d[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    return m == 2 && leap ? 29 : d[m - 1];
-}
-
-static int64_t days_from_civil(int64_t y, int m, int d)
-{
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    int64_t yoe = y - era * 400;
-    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    return era * 146097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719468;
-}
-
-static int offset_minutes(const char *p, int *minutes)
-{
-    if ((p[0] == 'Z' || p[0] == 'z') && p[1] == '\0') {
-        *minutes = 0;
-        return 0;
-    }
-    int hh, mm;
-    if ((*p != '+' && *p != '-') || digits(p + 1, 2, &hh) || p[3] != ':' ||
-        digits(p + 4, 2, &mm) || p[6] != '\0' || hh > 23 || mm > 59)
-        return -1;
-    *minutes = (*p == '-' ? -1 : 1) * (hh * 60 + mm);
-    return 0;
-}
-
 int rs_parse_time_ms(const char *s, int64_t *out_ms)
 {
-    int y, mo, d, h, mi, sec;
-    if (!s || strlen(s) < 20 || digits(s, 4, &y) || s[4] != '-' || digits(s + 5, 2, &mo) ||
-        s[7] != '-' || digits(s + 8, 2, &d) || (s[10] != 'T' && s[10] != 't') ||
-        digits(s + 11, 2, &h) || s[13] != ':' || digits(s + 14, 2, &mi) || s[16] != ':' ||
-        digits(s + 17, 2, &sec))
-        return -1;
-    if (mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo) || h > 23 || mi > 59 || sec > 59)
-        return -1;
-    const char *p = s + 19;
-    int frac = 0, n = 0, off;
-    if (*p == '.') {
-        for (p++; isdigit((unsigned char)*p); p++, n++)
-            if (n < 3) frac = frac * 10 + (*p - '0');
-        if (n == 0) return -1;
-        for (; n < 3; n++) frac *= 10;
-    }
-    if (offset_minutes(p, &off)) return -1;
-    int64_t secs = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec;
-    *out_ms = (secs - (int64_t)off * 60) * 1000 + frac;
-    return 0;
+    return s ? med_rfc3339_parse(s, out_ms) : -1;
 }
 
 /* ---- options ---- */

@@ -76,15 +76,35 @@ static med_rc connect_nats(med_service *s, med_err *err)
     }
 }
 
+med_rc med_service_pg_open(med_service *s, int statement_timeout_ms, med_pg **out, med_err *err)
+{
+    med_pg_opts po = {
+        .dsn = med_config_str(s->cfg, "PG_DSN"),
+        .connect_retries = (int)med_config_int(s->cfg, "PG_CONNECT_RETRIES"),
+        .retry_wait_ms = (int)med_config_int(s->cfg, "PG_RETRY_WAIT_MS"),
+        .statement_timeout_ms = statement_timeout_ms,
+    };
+    return med_pg_connect(&po, out, err);
+}
+
+med_rc med_service_js_open(med_service *s, const char *role, int send_asap, med_js **out,
+                           med_err *err)
+{
+    char name[192];
+    snprintf(name, sizeof name, "%s/%s", s->instance, role);
+    med_js_opts jo = {
+        .url = med_config_str(s->cfg, "NATS_URL"),
+        .name = name,
+        .retry_on_failed_connect = 1,
+        .send_asap = send_asap,
+    };
+    return med_js_connect(&jo, out, err);
+}
+
 static med_rc connect_storage(med_service *s, med_err *err)
 {
     if (s->opts.need_pg) {
-        med_pg_opts po = {
-            .dsn = med_config_str(s->cfg, "PG_DSN"),
-            .connect_retries = (int)med_config_int(s->cfg, "PG_CONNECT_RETRIES"),
-            .retry_wait_ms = (int)med_config_int(s->cfg, "PG_RETRY_WAIT_MS"),
-        };
-        med_rc rc = med_pg_connect(&po, &s->pg, err);
+        med_rc rc = med_service_pg_open(s, 0, &s->pg, err);
         if (rc != MED_OK) return rc;
     }
     if (s->opts.need_redis) {

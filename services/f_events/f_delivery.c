@@ -382,17 +382,9 @@ static void *consumer_main(void *arg)
 
 static med_rc connect_all(f_delivery_consumer *c, med_err *err)
 {
-    const med_config *cfg = med_service_config(c->svc);
-    char name[192];
-    snprintf(name, sizeof name, "%s-delivery", med_service_instance(c->svc));
-    med_js_opts jo = { .url = med_config_str(cfg, "NATS_URL"), .name = name,
-                       .retry_on_failed_connect = 1 };
-    med_rc rc = med_js_connect(&jo, &c->js, err);
+    med_rc rc = med_service_js_open(c->svc, "delivery", 0, &c->js, err);
     if (rc != MED_OK) return rc;
-    med_pg_opts po = { .dsn = med_config_str(cfg, "PG_DSN"),
-                       .connect_retries = (int)med_config_int(cfg, "PG_CONNECT_RETRIES"),
-                       .retry_wait_ms = (int)med_config_int(cfg, "PG_RETRY_WAIT_MS") };
-    rc = med_pg_connect(&po, &c->pg, err);
+    rc = med_service_pg_open(c->svc, 0, &c->pg, err);
     if (rc == MED_OK) rc = prepare(c->pg, err);
     if (rc == MED_OK) rc = f_store_prepare(c->pg, err);
     return rc;

@@ -110,17 +110,9 @@ static void *scan_main(void *arg)
 
 static med_rc connect_all(f_scanner *s, med_err *err)
 {
-    const med_config *cfg = med_service_config(s->svc);
-    char name[192];
-    snprintf(name, sizeof name, "%s-scan", med_service_instance(s->svc));
-    med_js_opts jo = { .url = med_config_str(cfg, "NATS_URL"), .name = name,
-                       .retry_on_failed_connect = 1 };
-    med_rc rc = med_js_connect(&jo, &s->js, err);
+    med_rc rc = med_service_js_open(s->svc, "scan", 0, &s->js, err);
     if (rc != MED_OK) return rc;
-    med_pg_opts po = { .dsn = med_config_str(cfg, "PG_DSN"),
-                       .connect_retries = (int)med_config_int(cfg, "PG_CONNECT_RETRIES"),
-                       .retry_wait_ms = (int)med_config_int(cfg, "PG_RETRY_WAIT_MS") };
-    rc = med_pg_connect(&po, &s->pg, err);
+    rc = med_service_pg_open(s->svc, 0, &s->pg, err);
     if (rc == MED_OK) rc = prepare(s->pg, err);
     return rc;
 }

@@ -318,18 +318,8 @@ static void *consume(void *ud)
 
 static med_rc connect_all(g_archive_consumer *c, med_err *err)
 {
-    const med_config *cfg = med_service_config(c->svc);
-    char name[160];
-    snprintf(name, sizeof name, "%s/archive", med_service_instance(c->svc));
-    med_js_opts jo = { .url = med_config_str(cfg, "NATS_URL"), .name = name,
-                       .retry_on_failed_connect = 1 };
-    med_rc rc = med_js_connect(&jo, &c->js, err);
-    med_pg_opts po = {
-        .dsn = med_config_str(cfg, "PG_DSN"),
-        .connect_retries = (int)med_config_int(cfg, "PG_CONNECT_RETRIES"),
-        .retry_wait_ms = (int)med_config_int(cfg, "PG_RETRY_WAIT_MS"),
-    };
-    if (rc == MED_OK) rc = med_pg_connect(&po, &c->pg, err);
+    med_rc rc = med_service_js_open(c->svc, "archive", 0, &c->js, err);
+    if (rc == MED_OK) rc = med_service_pg_open(c->svc, 0, &c->pg, err);
     if (rc == MED_OK) rc = g_archive_store_prepare(c->pg, err);
     return rc;
 }

@@ -69,13 +69,7 @@ med_rc g_archive_sweeper_start(med_service *svc, const g_store_policy *p, int64_
     s->policy = *p;
     s->period_ms = period_ms > 0 ? period_ms : 1000;
     atomic_init(&s->swept_once, 0);
-    const med_config *cfg = med_service_config(svc);
-    med_pg_opts po = {
-        .dsn = med_config_str(cfg, "PG_DSN"),
-        .connect_retries = (int)med_config_int(cfg, "PG_CONNECT_RETRIES"),
-        .retry_wait_ms = (int)med_config_int(cfg, "PG_RETRY_WAIT_MS"),
-    };
-    med_rc rc = med_pg_connect(&po, &s->pg, err);
+    med_rc rc = med_service_pg_open(svc, 0, &s->pg, err);
     if (rc == MED_OK) rc = g_archive_store_prepare(s->pg, err);
     if (rc == MED_OK && pthread_create(&s->thread, NULL, run, s) != 0)
         rc = med_err_set(err, MED_ERR_INTERNAL, MED_R_INFRA_PERMANENT_FAILURE, NULL, "sweeper thread");

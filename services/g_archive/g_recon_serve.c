@@ -97,22 +97,12 @@ static void on_request(natsConnection *nc, natsSubscription *sub, natsMsg *msg, 
     natsMsg_Destroy(msg);
 }
 
-static med_rc open_pg(const med_config *cfg, med_pg **out, med_err *err)
-{
-    med_pg_opts po = {
-        .dsn = med_config_str(cfg, "PG_DSN"),
-        .connect_retries = (int)med_config_int(cfg, "PG_CONNECT_RETRIES"),
-        .retry_wait_ms = (int)med_config_int(cfg, "PG_RETRY_WAIT_MS"),
-    };
-    return med_pg_connect(&po, out, err);
-}
-
 med_rc g_recon_serve_start(med_service *svc, g_recon_server **out, med_err *err)
 {
     *out = NULL;
     g_recon_server *s = calloc(1, sizeof *s);
     if (!s) return med_err_set(err, MED_ERR_NOMEM, MED_R_INFRA_NOMEM, NULL, "recon server");
-    med_rc rc = open_pg(med_service_config(svc), &s->pg, err);
+    med_rc rc = med_service_pg_open(svc, 0, &s->pg, err);
     if (rc == MED_OK) rc = g_recon_store_prepare(s->pg, err);
     if (rc == MED_OK) {
         natsConnection *nc = med_js_conn(med_service_js(svc));

@@ -145,39 +145,14 @@ static void on_request(natsConnection *nc, natsSubscription *sub, natsMsg *msg, 
     natsMsg_Destroy(msg);
 }
 
-static med_rc open_pg(const med_config *cfg, med_pg **out, med_err *err)
-{
-    med_pg_opts po = {
-        .dsn = med_config_str(cfg, "PG_DSN"),
-        .connect_retries = (int)med_config_int(cfg, "PG_CONNECT_RETRIES"),
-        .retry_wait_ms = (int)med_config_int(cfg, "PG_RETRY_WAIT_MS"),
-        .statement_timeout_ms = G_REPLAY_STATEMENT_TIMEOUT_MS,
-    };
-    med_rc rc = med_pg_connect(&po, out, err);
-    if (rc == MED_OK) rc = g_replay_store_prepare(*out, err);
-    return rc;
-}
-
-static med_rc open_nats(med_service *svc, med_js **out, med_err *err)
-{
-    char name[160];
-    snprintf(name, sizeof name, "%s/replay", med_service_instance(svc));
-    med_js_opts jo = {
-        .url = med_config_str(med_service_config(svc), "NATS_URL"),
-        .name = name,
-        .retry_on_failed_connect = 1,
-        .send_asap = 1,
-    };
-    return med_js_connect(&jo, out, err);
-}
-
 med_rc g_replay_serve_start(med_service *svc, g_replay_server **out, med_err *err)
 {
     *out = NULL;
     g_replay_server *s = calloc(1, sizeof *s);
     if (!s) return med_err_set(err, MED_ERR_NOMEM, MED_R_INFRA_NOMEM, NULL, "replay server");
-    med_rc rc = open_pg(med_service_config(svc), &s->pg, err);
-    if (rc == MED_OK) rc = open_nats(svc, &s->js, err);
+    med_rc rc = med_service_pg_open(svc, G_REPLAY_STATEMENT_TIMEOUT_MS, &s->pg, err);
+    if (rc == MED_OK) rc = g_replay_store_prepare(s->pg, err);
+    if (rc == MED_OK) rc = med_service_js_open(svc, "replay", 1, &s->js, err);
     if (rc == MED_OK) {
         natsConnection *nc = med_js_conn(s->js);
         natsStatus st = natsConnection_QueueSubscribe(&s->sub, nc, MED_SUBJ_G_REPLAY, G_REPLAY_QUEUE, on_request, s);

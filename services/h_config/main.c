@@ -92,16 +92,6 @@ static void unsubscribe_all(h_subs *subs)
     }
 }
 
-static med_rc open_pg(const med_config *cfg, med_pg **out, med_err *err)
-{
-    med_pg_opts po = {
-        .dsn = med_config_str(cfg, "PG_DSN"),
-        .connect_retries = (int)med_config_int(cfg, "PG_CONNECT_RETRIES"),
-        .retry_wait_ms = (int)med_config_int(cfg, "PG_RETRY_WAIT_MS"),
-    };
-    return med_pg_connect(&po, out, err);
-}
-
 static void relay_outbox(med_service *svc, int *drained_once)
 {
     med_err err;
@@ -141,8 +131,8 @@ static int run(med_service *svc)
     h_route pub = {&ctx, h_publish_handle, "publish"}, get = {&ctx, h_get_handle, "get"};
     h_subs subs = {0};
     int code = 1;
-    if (open_pg(ctx.cfg, &ctx.pg_publish, &err) != MED_OK ||
-        open_pg(ctx.cfg, &ctx.pg_get, &err) != MED_OK ||
+    if (med_service_pg_open(svc, 0, &ctx.pg_publish, &err) != MED_OK ||
+        med_service_pg_open(svc, 0, &ctx.pg_get, &err) != MED_OK ||
         h_get_layers_prepare(ctx.pg_get, &err) != MED_OK ||
         subscribe_all(med_js_conn(ctx.js), &pub, &get, &ctx, &subs, &err) != MED_OK) {
         MED_LOGE(NULL, "start-up failed: %s %s", err.code, err.message);

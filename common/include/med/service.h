@@ -57,6 +57,14 @@ int med_service_stopping(med_service *s);
 /* Fills consumer options from config (JS_MAX_DELIVER, JS_BACKOFF_MS, ...). */
 void med_service_consumer_opts(med_service *s, const char *stream, const char *durable,
                                const char *filter_subject, med_consumer_opts *out);
+/* Extra connections for a thread of this service (libpq and a consumer's
+ * NATS loop are one per thread): the service's DSN and retry settings,
+ * statement_timeout_ms 0 = none; the NATS connection is named
+ * "<instance>/<role>". The caller closes them (med_pg_close /
+ * med_js_close). */
+med_rc med_service_pg_open(med_service *s, int statement_timeout_ms, med_pg **out, med_err *err);
+med_rc med_service_js_open(med_service *s, const char *role, int send_asap, med_js **out,
+                           med_err *err);
 /* Stops admin HTTP and probes, closes connections, frees. */
 void med_service_free(med_service *s);
 

@@ -70,26 +70,11 @@ wrk -t2 -c"$CONNS" -d"${DUR}s" --latency "$EDGE_URL/healthz" | grep -E "Requests
 echo; echo "=== 2. messaging ceiling: one JetStream hop (publish + pull + core reply), 32 clients"
 "$BUILD/bench/js_hop" "$NATS_URL" "$DUR" 32 600
 
-# CPU ms of every process of the stack: edge h_config <stages> postgres redis nats
-chain_cpu() {
-    local out="" name pid
-    for name in edge h_config $STAGES; do eval "pid=\${PID_$name:-}"; out="$out $(cpu_ms "$pid")"; done
-    echo "$out $(cpu_ms $(pg_pids)) $(cpu_ms "$(head -1 "$BENCH_DIR/infra/redis.pid" 2>/dev/null)") $(cpu_ms "$(head -1 "$BENCH_DIR/infra/nats.pid" 2>/dev/null)")"
-}
-cpu_report() { # before after requests
-    local -a a=($1) b=($2); local i=0 name line="CPU per opportunity (us):"
-    for name in edge h_config $STAGES postgres redis nats; do
-        line="$line $name $(( (${b[$i]} - ${a[$i]}) * 1000 / ($3 > 0 ? $3 : 1) ))"
-        i=$((i + 1))
-    done
-    echo "$line"
-}
-
 echo; echo "=== 3. peak: POST /v1/opportunities, wrk -t2 -c$CONNS -d${DUR}s"
-cpu0=$(chain_cpu)
+cpu0=$(stack_cpu_all $STAGES)
 wrk -t2 -c"$CONNS" -d"${DUR}s" --timeout 5s -s "$LUA" "$EDGE_URL" | grep FIGURES | tee "$BENCH_DIR/peak.txt"
-cpu1=$(chain_cpu)
-cpu_report "$cpu0" "$cpu1" "$(sed -E 's/.*requests=([0-9]+).*/\1/' "$BENCH_DIR/peak.txt")"
+cpu1=$(stack_cpu_all $STAGES)
+cpu_report "CPU per opportunity (us):" "$cpu0" "$cpu1" "$(sed -E 's/.*requests=([0-9]+).*/\1/' "$BENCH_DIR/peak.txt")"
 PEAK=$(sed -E 's/.*rps=([0-9.]+).*/\1/' "$BENCH_DIR/peak.txt")
 
 echo; TARGET=$(awk -v p="$PEAK" 'BEGIN{printf "%d", p * 0.7}')

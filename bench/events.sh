@@ -10,13 +10,13 @@
 #      second during the run and until G drains
 #   4. closure lag: closures still open past the terminal wait at the end
 #   5. peak RSS (VmHWM) of every service
-#   bench/events.sh [seconds=20] [connections=8] [deliveries=300]
+#   bench/events.sh [seconds=20] [connections=8] [deliveries=3000]
 # Env: MED_BUILD_DIR (build-bench), BENCH_DIR.
 set -uo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=bench/lib-stack.sh
 . "$HERE/lib-stack.sh"
-DUR=${1:-20}; CONNS=${2:-8}; NDELIV=${3:-300}
+DUR=${1:-20}; CONNS=${2:-8}; NDELIV=${3:-3000}
 STAGES="a_ingress b_normalize c_policy d_supply e_delivery f_events g_archive"
 command -v wrk >/dev/null || { echo "events: wrk missing (apt-get install wrk)" >&2; exit 1; }
 [ -x "$BUILD/bench/js_pub" ] || { echo "events: $BUILD/bench/js_pub missing (meson configure -Dbench=true)" >&2; exit 1; }
@@ -47,11 +47,14 @@ psql_admin -c "DROP TABLE bench_copy"
 echo; echo "=== 2. seeding $NDELIV served Deliveries"
 DELIV=$BENCH_DIR/deliveries.txt
 : > "$DELIV"
-for i in $(seq 1 "$NDELIV"); do echo "$i"; done | xargs -P4 -I{} sh -c '
+mkdir -p "$BENCH_DIR/seed"
+for i in $(seq 1 "$NDELIV"); do echo "$i"; done | xargs -P8 -I{} sh -c '
   at=$(date -u +%Y-%m-%dT%H:%M:%S.000Z)
-  curl -sS -X POST -H "Content-Type: application/json" "'"$EDGE_URL"'/v1/opportunities" --data-binary \
-    "{\"placementId\":\"plc_feed\",\"sdkVersion\":\"2.1.0\",\"ingressEnvelopeVersion\":\"ingress_v1\",\"triggerContractVersion\":\"a_trigger_v1\",\"appContext\":{\"appId\":\"app_demo\",\"sessionId\":\"evb_{}_$$\",\"channelType\":\"app\",\"session_state\":\"active\",\"privacy_status\":\"consent_granted\",\"requestAt\":\"$at\"},\"triggerContext\":{\"triggerType\":\"answer_end\",\"triggerAt\":\"$at\"}}"
-  echo' | jq -r 'select(.status == "served") | "\(.traceKey) \(.requestKey) \(.attemptKey) \(.opportunityKey) \(.responseReference)"' >> "$DELIV"
+  curl -sS -o "'"$BENCH_DIR"'/seed/{}.json" -X POST -H "Content-Type: application/json" "'"$EDGE_URL"'/v1/opportunities" --data-binary \
+    "{\"placementId\":\"plc_feed\",\"sdkVersion\":\"2.1.0\",\"ingressEnvelopeVersion\":\"ingress_v1\",\"triggerContractVersion\":\"a_trigger_v1\",\"appContext\":{\"appId\":\"app_demo\",\"sessionId\":\"evb_{}_$$\",\"channelType\":\"app\",\"session_state\":\"active\",\"privacy_status\":\"consent_granted\",\"requestAt\":\"$at\"},\"triggerContext\":{\"triggerType\":\"answer_end\",\"triggerAt\":\"$at\"}}"'
+for f in "$BENCH_DIR"/seed/*.json; do
+    jq -r 'select(.status == "served") | "\(.traceKey) \(.requestKey) \(.attemptKey) \(.opportunityKey) \(.responseReference)"' "$f" 2>/dev/null
+done >> "$DELIV"
 echo "served deliveries: $(wc -l < "$DELIV")"
 [ -s "$DELIV" ] || { echo "events: no served delivery to report events for" >&2; exit 1; }
 
@@ -115,13 +118,23 @@ counts() {
 }
 read -r EV0 AR0 <<<"$(counts)"
 
+# BENCH_PG_SLOW_MS=N logs every statement slower than N ms to the bench's
+# PostgreSQL log (infra/pg/server.log), for finding the expensive ones.
+if [ -n "${BENCH_PG_SLOW_MS:-}" ]; then
+    psql_admin -c "ALTER SYSTEM SET log_min_duration_statement = ${BENCH_PG_SLOW_MS}" \
+               -c "SELECT pg_reload_conf()" >/dev/null
+fi
+
 echo; echo "=== 3. sustained ingest: wrk -t2 -c$CONNS -d${DUR}s, 100 events per batch"
 ( for s in $(seq 1 $((DUR + 1))); do sleep 1; echo "t=${s}s $(counts)"; done ) > "$BENCH_DIR/lag.txt" &
 SAMPLER=$!
+cpu0=$(stack_cpu_all $STAGES)
 DELIV=$DELIV wrk -t2 -c"$CONNS" -d"${DUR}s" --timeout 10s --latency -s "$LUA" "$EDGE_URL" | grep FIGURES
+cpu1=$(stack_cpu_all $STAGES)
 wait "$SAMPLER"
 read -r EV1 AR1 <<<"$(counts)"
 echo "accepted events committed by F: $((EV1 - EV0)); archive rows written by G: $((AR1 - AR0))"
+cpu_report "CPU per accepted event during the run (us):" "$cpu0" "$cpu1" "$((EV1 - EV0))"
 
 echo; echo "=== 4. archive lag (accepted events vs archive rows written, cumulative)"
 awk -v e0="$EV0" -v a0="$AR0" '{split($0, f, " "); printf "%s events=%d archived=%d\n", f[1], f[2] - e0, f[3] - a0}' "$BENCH_DIR/lag.txt"

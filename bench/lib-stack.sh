@@ -107,3 +107,21 @@ stack_cpu() {
     echo "$(cpu_ms "$PID_edge") $(cpu_ms "$PID_h_config") $(cpu_ms $(pg_pids)) \
 $(cpu_ms "$(head -1 "$BENCH_DIR/infra/redis.pid" 2>/dev/null)") $(cpu_ms "$(head -1 "$BENCH_DIR/infra/nats.pid" 2>/dev/null)")"
 }
+
+# CPU ms of every process of the stack: edge h_config <stages> postgres
+# redis nats (same order as cpu_report's names).
+stack_cpu_all() {
+    local out="" name pid
+    for name in edge h_config "$@"; do eval "pid=\${PID_$name:-}"; out="$out $(cpu_ms "$pid")"; done
+    echo "$out $(cpu_ms $(pg_pids)) $(cpu_ms "$(head -1 "$BENCH_DIR/infra/redis.pid" 2>/dev/null)") $(cpu_ms "$(head -1 "$BENCH_DIR/infra/nats.pid" 2>/dev/null)")"
+}
+# label before after units -> "label edge N h_config N ... nats N" (us per unit);
+# the stage names come from $STAGES.
+cpu_report() {
+    local label=$1; local -a a=($2) b=($3); local i=0 name line=$label
+    for name in edge h_config $STAGES postgres redis nats; do
+        line="$line $name $(( (${b[$i]} - ${a[$i]}) * 1000 / ($4 > 0 ? $4 : 1) ))"
+        i=$((i + 1))
+    done
+    echo "$line"
+}

@@ -15,6 +15,8 @@
 #include "a_types.h"
 #include "med/ids.h"
 #include "med/log.h"
+#include "med/metric_names.h"
+#include "med/metrics.h"
 #include "med/names.h"
 #include "med/pbtrace.h"
 #include "med/reason.h"
@@ -298,6 +300,28 @@ static med_rc emit_create(a_work *w, med_relay_out *out, med_err *err)
 
 /* ---- the transform ---- */
 
+/* med_dedup_hits_total{stage="a",window="request"}: looked up once; the
+ * registry returns the same handle to racing threads. */
+static med_counter *dedup_hits(void)
+{
+    static med_counter *_Atomic c;
+    if (!c)
+        c = med_counter_get(MED_M_DEDUP_HITS, MED_M_DEDUP_HITS_HELP,
+                            "stage=\"" MED_STAGE_A "\",window=\"" MED_MV_WINDOW_REQUEST "\"");
+    return c;
+}
+
+/* A answered from its dedup record (A.1 steps 6-8): an in-flight
+ * duplicate or a completed result reused within the window. */
+static void count_dedup_hit(const a_work *w)
+{
+    if (!w->d.has_dedup) return;
+    if (w->d.dedup.state != A_DEDUP_INFLIGHT_DUPLICATE && w->d.dedup.state != A_DEDUP_REUSED_RESULT)
+        return;
+    med_counter *c = dedup_hits();
+    if (c) med_counter_inc(c);
+}
+
 static void bind_service(a_service *s, med_service *svc)
 {
     if (s->bound || !svc) return;
@@ -314,6 +338,7 @@ static void bind_service(a_service *s, med_service *svc)
         med_log_ctx lc = { .error_code = e.code };
         MED_LOGW(&lc, "opportunity statement not prepared: %s", e.message);
     }
+    (void)dedup_hits(); /* a zero series from start-up */
     s->bound = 1;
 }
 
@@ -390,6 +415,7 @@ static med_rc work_finish(a_work *w, med_relay_out *out, med_err *err)
     }
     if (rc == MED_OK && w->arena.failed)
         rc = med_err_set(err, MED_ERR_NOMEM, MED_R_INFRA_NOMEM, NULL, "A outputs");
+    if (rc == MED_OK) count_dedup_hit(w);
     return rc;
 }
 

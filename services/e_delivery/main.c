@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "e_compose.h"
+#include "e_metrics.h"
 #include "e_pb.h"
 #include "e_store.h"
 #include "med/log.h"
@@ -99,6 +100,7 @@ static med_rc emit(const med_relay_in *in, const e_outcome *o, e_pb_out *pb, med
         if (!c) return med_err_set(err, MED_ERR_NOMEM, MED_R_INFRA_NOMEM, NULL, "reply copy");
         rc = med_relay_out_reply(out, in->reply_to, MED_REPLY_KIND_DELIVERY, c, pb->delivery_len, err);
     }
+    if (rc == MED_OK && !is_duplicate(o)) e_metrics_delivery(o);
     if (rc == MED_OK) {
         snprintf(msg_id, sizeof msg_id, "e.audit:%s", o->response_reference);
         rc = med_relay_out_add(out, MED_SUBJ_AUDIT_PREFIX MED_STAGE_E MED_SUBJ_VERSION_SUFFIX, msg_id,
@@ -193,6 +195,7 @@ static void bind(e_service *svc, med_service *s)
 {
     if (svc->bound || !s) return;
     svc->bound = 1;
+    e_metrics_init();
     svc->pg = med_service_pg(s);
     med_err err;
     if (svc->pg && e_store_prepare(svc->pg, &err) != MED_OK) {

@@ -1,6 +1,7 @@
 /* The scanner thread (see f_scan.h). */
 #include "f_scan.h"
 #include "f_scan_int.h"
+#include "f_metrics.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +17,7 @@
 
 #define F_SQL_DUE_TENANTS "f_scan_due_tenants"
 #define F_SQL_OUTBOX_PURGE "f_scan_outbox_purge"
+#define F_SQL_OPEN_CLOSURES "f_scan_open_closures"
 #define F_PURGE_EVERY_MS 60000
 
 static med_rc prepare(med_pg *pg, med_err *err)
@@ -26,6 +28,8 @@ static med_rc prepare(med_pg *pg, med_err *err)
     if (rc == MED_OK)
         rc = med_pg_prepare(pg, F_SQL_OUTBOX_PURGE,
             "SELECT f_outbox_purge(make_interval(secs => $1::float8), 1000)", 1, err);
+    if (rc == MED_OK)
+        rc = med_pg_prepare(pg, F_SQL_OPEN_CLOSURES, "SELECT f_open_closures()", 0, err);
     if (rc == MED_OK) rc = f_store_prepare(pg, err);
     if (rc == MED_OK) rc = f_scan_timers_prepare(pg, err);
     if (rc == MED_OK) rc = f_scan_outbox_prepare(pg, err);
@@ -73,6 +77,20 @@ static void purge(f_scanner *s)
     if (f_store_exec(s->pg, F_SQL_OUTBOX_PURGE, 1, v, &res, &err) == MED_OK) PQclear(res);
 }
 
+/* med_closure_open: one aggregate per scan (migrations/0011), sampled
+ * after the timers moved what was due. A failed read keeps the last value:
+ * the scanner's own errors show in its logs and the due-tenants query. */
+static void sample_open_closures(f_scanner *s)
+{
+    med_err err;
+    med_err_clear(&err);
+    PGresult *res = NULL;
+    if (f_store_exec(s->pg, F_SQL_OPEN_CLOSURES, 0, NULL, &res, &err) != MED_OK) return;
+    if (PQntuples(res) == 1 && !PQgetisnull(res, 0, 0))
+        f_metrics_closures_open(strtoll(PQgetvalue(res, 0, 0), NULL, 10));
+    PQclear(res);
+}
+
 void f_scan_once(f_scanner *s)
 {
     size_t n = 0;
@@ -84,6 +102,7 @@ void f_scan_once(f_scanner *s)
     }
     for (size_t i = 0; i < n; i++) free(tenants[i]);
     free(tenants);
+    sample_open_closures(s);
     purge(s);
 }
 

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "f_keys.h"
+#include "f_metrics.h"
 #include "f_service_publish.h"
 #include "f_store.h"
 #include "f_store_int.h"
@@ -247,6 +248,7 @@ static int run_one(f_scanner *s, const char *tenant_id, timer_build *tb)
         MED_LOGW(&lc, "scanner: %s batch failed: %s", tb->kind, err.message);
     } else if (!run.skipped) {
         did = 1;
+        if (!run.replayed) f_metrics_committed(&run.b);
         if (!run.ob.published) publish_run(s, &run);
         med_log_ctx lc = { .tenant_id = tenant_id };
         MED_LOGI(&lc, "scanner: %s batch %s: %zu closures", tb->kind, run.ob.key, run.b.n_events);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "f_envelope.h"
+#include "f_metrics.h"
 #include "f_service_publish.h"
 #include "f_store_run.h"
 #include "med/ids.h"
@@ -40,6 +41,7 @@ med_rc f_service_init(f_service *fs, med_service *svc, med_err *err)
         return med_err_set(err, MED_ERR_INVALID, MED_R_INFRA_PG_UNAVAILABLE, NULL, "F needs PostgreSQL");
     med_rc rc = f_store_prepare(fs->pg, err);
     fs->prepared = rc == MED_OK;
+    f_metrics_init();
     return rc;
 }
 
@@ -213,6 +215,7 @@ static void on_store_failure(f_job *j)
     reply_reject(j, 503, MED_R_F_EVENT_STORE_UNAVAILABLE, "event store unavailable, retry the batch",
                  NULL, F_RETRY_AFTER_SEC);
     count_batch("store_unavailable");
+    f_metrics_acks_failed(j->run.b.req ? j->run.b.req->n_events : 0);
     /* The SDK owns the retry of a 503 (same batchId: committed events come
      * back duplicate). A failure that is not the store's is a bug: keep
      * the message for operators (dead letter). */
@@ -253,6 +256,11 @@ static void job_run(f_service *fs, f_job *j)
     /* a replayed batch won no claim: only its locks are released */
     j->redis_after = 1;
     count_batch(run->replayed ? "replayed" : "committed");
+    /* a replayed batch re-sends the stored ACK of a batch already counted */
+    if (!run->replayed) {
+        f_metrics_acks(&run->b);
+        f_metrics_committed(&run->b);
+    }
 }
 
 /* ---- after the fetch: publish, mark published, Redis ------------------------------- */

@@ -77,7 +77,7 @@ med_rc f_store_prepare_load(med_pg *pg, med_err *err)
             "r.version_anchor_snapshot_ref, COALESCE((r.payload->>'winnerPriceMicros')::bigint, 0), "
             "NULLIF(r.payload->>'winnerCurrency', ''), (extract(epoch FROM r.created_at) * 1000)::bigint "
             "FROM delivery_records r WHERE r.tenant_id = $1 "
-            "AND r.response_reference IN (SELECT jsonb_array_elements_text($2::jsonb)) "
+            "AND r.response_reference = ANY(ARRAY(SELECT jsonb_array_elements_text($2::jsonb))) "
             "AND NOT EXISTS (SELECT 1 FROM f_deliveries d WHERE d.tenant_id = $1 "
             "AND d.response_reference = r.response_reference)", 2, err);
     return rc;

@@ -9,6 +9,11 @@
 #include "med/rows.h"
 
 #define IN_LIST(n) "(SELECT jsonb_array_elements_text($" #n "::jsonb))"
+/* For the partitioned archive_records: "col = ANY(ARRAY(...))" is an index
+ * condition in every partition (the array is computed once), where
+ * "col IN (SELECT ...)" lets the planner hash-join over a scan of them all,
+ * whose cost grows with the table. */
+#define ANY_LIST(n) "ANY(ARRAY(SELECT jsonb_array_elements_text($" #n "::jsonb)))"
 #define MS(x) "(extract(epoch from " x ") * 1000)::bigint"
 #define GROUP_OF(a) "coalesce(" a ".closure_key, 'NA') || '|' || " a ".trace_key"
 
@@ -69,12 +74,12 @@
 #define STMT_SUPERSEDE "g_arch_supersede"
 #define SQL_SUPERSEDE                                                                              \
     "UPDATE archive_records a SET record_status = 'superseded', updated_at = now() "               \
-    "WHERE a.record_status = 'committed' AND a.record_key IN ("                                    \
-    "SELECT s.superseded_record_key FROM archive_records s WHERE s.record_key IN " IN_LIST(1)      \
+    "WHERE a.record_status = 'committed' AND a.record_key = ANY(ARRAY("                            \
+    "SELECT s.superseded_record_key FROM archive_records s WHERE s.record_key = " ANY_LIST(1)      \
     " AND s.record_type = 'decision_audit' AND s.superseded_record_key IS NOT NULL "               \
-    "UNION SELECT t.record_key FROM archive_records t WHERE t.record_key IN " IN_LIST(1)           \
-    " AND EXISTS (SELECT 1 FROM archive_records s WHERE s.superseded_record_key = t.record_key "   \
-    "AND s.record_type = 'decision_audit'))"
+    "UNION SELECT t.record_key FROM archive_records t WHERE t.record_key = " ANY_LIST(1)           \
+    " AND t.record_status = 'committed' AND EXISTS (SELECT 1 FROM archive_records s "              \
+    "WHERE s.superseded_record_key = t.record_key AND s.record_type = 'decision_audit')))"
 
 #define ROW_COLUMNS                                                                                \
     "a.record_key, coalesce(a.source_event_id, ''), a.record_type, a.record_status, "              \
@@ -93,8 +98,8 @@ enum { C_KEY, C_SRC, C_TYPE, C_STATUS, C_WS, C_OUT, C_INGEST, C_ATTEMPTS, C_GROU
 
 #define STMT_LOAD "g_arch_load"
 #define SQL_LOAD                                                                                   \
-    "SELECT " ROW_COLUMNS "FROM archive_records a WHERE a.trace_key IN " IN_LIST(1)                \
-    " AND " GROUP_OF("a") " IN " IN_LIST(2) " ORDER BY g, " WRITE_ORDER " FOR UPDATE OF a"
+    "SELECT " ROW_COLUMNS "FROM archive_records a WHERE a.trace_key = " ANY_LIST(1)                \
+    " AND " GROUP_OF("a") " = " ANY_LIST(2) " ORDER BY g, " WRITE_ORDER " FOR UPDATE OF a"
 
 #define STMT_DUE "g_arch_due"
 #define SQL_DUE                                                                                    \
@@ -110,11 +115,12 @@ enum { C_KEY, C_SRC, C_TYPE, C_STATUS, C_WS, C_OUT, C_INGEST, C_ATTEMPTS, C_GROU
     "ELSE to_timestamp(u.next_ms / 1000.0) END, write_attempts = a.write_attempts + u.attempt, "   \
     "written_at = CASE WHEN u.ws = 'written' THEN now() ELSE a.written_at END, "                   \
     "updated_at = now() FROM jsonb_to_recordset($1::jsonb) AS u(record_key text, ws text, "        \
-    "reason text, next_ms bigint, attempt int) WHERE a.record_key = u.record_key"
+    "reason text, next_ms bigint, attempt int) WHERE a.record_key = u.record_key "                 \
+    "AND a.record_key = ANY(ARRAY(SELECT x->>'record_key' FROM jsonb_array_elements($1::jsonb) x))"
 
 #define STMT_STATE "g_arch_state"
 #define SQL_STATE                                                                                  \
-    "SELECT " ROW_COLUMNS "FROM archive_records a WHERE a.record_key IN " IN_LIST(1)
+    "SELECT " ROW_COLUMNS "FROM archive_records a WHERE a.record_key = " ANY_LIST(1)
 
 #define STMT_QUARANTINE "g_arch_quarantine"
 #define SQL_QUARANTINE                                                                             \

@@ -5,10 +5,10 @@
 
 #include "med/reason.h"
 
-#define ST_EXACT "exact_match"
-#define ST_EQUIV "semantically_equivalent"
-#define ST_DIVERGED "diverged"
-#define ST_NC "not_comparable"
+#define ST_EXACT G_DIFF_EXACT_MATCH
+#define ST_EQUIV G_DIFF_EQUIVALENT
+#define ST_DIVERGED G_DIFF_DIVERGED
+#define ST_NC G_DIFF_NOT_COMPARABLE
 
 static int same(const char *a, const char *b)
 {

@@ -23,6 +23,12 @@ typedef struct g_key_facts {
     const char *render_status;             /* non-key */
 } g_key_facts;
 
+/* Item/page diff statuses (G.7). */
+#define G_DIFF_EXACT_MATCH "exact_match"
+#define G_DIFF_EQUIVALENT "semantically_equivalent"
+#define G_DIFF_DIVERGED "diverged"
+#define G_DIFF_NOT_COMPARABLE "not_comparable"
+
 typedef struct g_item_diff {
     const char *status;            /* exact_match | semantically_equivalent | diverged | not_comparable */
     const char *codes[G_DIFF_MAX_CODES];

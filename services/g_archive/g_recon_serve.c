@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "g_metrics.h"
 #include "g_recon_run.h"
 #include "g_recon_store.h"
 #include "med/ids.h"
@@ -85,6 +86,7 @@ static void answer(g_recon_server *srv, natsConnection *nc, natsMsg *msg)
     }
     reply(nc, msg, &report);
     count_report(&report);
+    g_metrics_recon(&report);
     log_report(q, &report, rc, &err);
     if (q) mediation__v1__reconciliation_query__free_unpacked(q, NULL);
     med_arena_free(&a);

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "g_metrics.h"
 #include "g_replay_page.h"
 #include "g_replay_select.h"
 #include "g_replay_store.h"
@@ -110,6 +111,8 @@ med_rc g_replay_handle(med_pg *pg, const uint8_t *req, size_t len, int64_t now_m
         med_err_set(&e, MED_ERR_INVALID, MED_R_G_REPLAY_MISSING_REQUIRED, NULL, "the request is not a ReplayQuery");
     else
         p = answer(pg, rq, now_ms, &a, &q, &e);
+    int client_fault = !p && (e.rc == MED_ERR_INVALID || e.rc == MED_ERR_CONFLICT);
+    if (rq && !client_fault) g_metrics_replay(&q, p, p != NULL);
     if (!p) {
         if (e.rc != MED_ERR_INVALID && e.rc != MED_ERR_CONFLICT)
             MED_LOGW(NULL, "replay failed: %s %s", e.code, e.message);

@@ -72,6 +72,45 @@ long th_sql_count(PGconn *pg, const char *sql, const char *param)
     return n;
 }
 
+/* 1 when every comma-separated k="v" of want occurs in the sample's labels. */
+static int labels_match(const char *line, size_t name_len, const char *want)
+{
+    const char *end = strchr(line, '\n');
+    size_t line_len = end ? (size_t)(end - line) : strlen(line);
+    char buf[1024];
+    if (line_len >= sizeof buf) return 0;
+    memcpy(buf, line, line_len);
+    buf[line_len] = '\0';
+    if (buf[name_len] != '{' && buf[name_len] != ' ') return 0; /* a longer name */
+    char w[512];
+    snprintf(w, sizeof w, "%s", want);
+    for (char *save = NULL, *kv = strtok_r(w, ",", &save); kv; kv = strtok_r(NULL, ",", &save))
+        if (!strstr(buf, kv)) return 0;
+    return 1;
+}
+
+double th_metric_sum(int admin_port, const char *name, const char *labels)
+{
+    char url[128];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/metrics", admin_port);
+    th_http_resp r;
+    if (th_http("GET", url, NULL, NULL, 0, 5000, &r) != 0 || r.status != 200) return -1;
+    double sum = 0;
+    size_t n = strlen(name);
+    for (const char *line = r.body; line && *line;) {
+        const char *nl = strchr(line, '\n');
+        const char *end = nl ? nl : line + strlen(line);
+        if (strncmp(line, name, n) == 0 && labels_match(line, n, labels)) {
+            const char *sp = end;
+            while (sp > line && sp[-1] != ' ') sp--; /* the value is the last field */
+            if (sp > line) sum += strtod(sp, NULL);
+        }
+        line = nl ? nl + 1 : NULL;
+    }
+    th_http_free(&r);
+    return sum;
+}
+
 const char *th_json_str(const json_t *obj, const char *key)
 {
     const char *s = json_string_value(json_object_get(obj, key));

@@ -25,6 +25,11 @@ json_t *th_edge_json(int port, const char *method, const char *path, const char 
 char *th_sql_value(PGconn *pg, const char *sql, const char *param);
 long th_sql_count(PGconn *pg, const char *sql, const char *param);
 
+/* Sum of the samples of metric `name` on a service's GET /metrics (admin
+ * port) whose labels include every `k="v"` of labels (comma-separated,
+ * "" = all); -1 when /metrics does not answer. */
+double th_metric_sum(int admin_port, const char *name, const char *labels);
+
 /* A string member, "" when absent or not a string. */
 const char *th_json_str(const json_t *obj, const char *key);
 

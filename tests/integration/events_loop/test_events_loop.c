@@ -253,6 +253,10 @@ static void served_loop_bills_once_and_closes(void **state)
     json_t *ack = post_events(w, body);
     assert_string_equal(th_json_str(ack, "overallStatus"), "accepted_all");
     for (size_t i = 0; i < 3; i++) assert_item(ack, i, "accepted", MED_R_F_EVENT_ACCEPTED);
+    /* F counted the three accepted ACKs and the two billable facts */
+    int f_admin = w->procs[TH_P_F].admin_port;
+    assert_true(th_metric_sum(f_admin, "med_event_acks_total", "result=\"accepted\"") >= 3);
+    assert_true(th_metric_sum(f_admin, "med_billing_facts_total", "kind=\"billable\"") >= 2);
     /* committed before the ACK (00 decision 4): the rows exist already */
     assert_int_equal(th_sql_count(w->pg,
                                   "SELECT count(*) FROM event_records WHERE response_reference = $1",
@@ -274,9 +278,19 @@ static void served_loop_bills_once_and_closes(void **state)
     assert_string_equal(th_json_str(again, "overallStatus"), "partial_success");
     for (size_t i = 0; i < 3; i++) assert_item(again, i, "duplicate", NULL);
     assert_int_equal(ledger_count(w, ref, NULL), 2);
+    assert_true(th_metric_sum(f_admin, "med_event_acks_total", "result=\"duplicate\"") >= 3);
+    assert_true(th_metric_sum(f_admin, "med_dedup_hits_total",
+                              "stage=\"f\",window=\"billing\"") >= 2);
+    /* E counted the served Delivery */
+    assert_true(th_metric_sum(w->procs[TH_P_E].admin_port, "med_deliveries_total",
+                              "outcome=\"served\",reason_class=\"business\"") >= 1);
 
     /* replay of the opportunity: the terminal event is the impression */
+    int g_admin = w->procs[TH_P_G].admin_port;
+    double runs = th_metric_sum(g_admin, "med_replay_runs_total", "mode=\"snapshot\",result=\"ok\"");
     json_t *page = replay_opportunity(w, th_json_str(d, "opportunityKey"), "snapshot_replay");
+    assert_true(th_metric_sum(g_admin, "med_replay_runs_total",
+                              "mode=\"snapshot\",result=\"ok\"") >= runs + 1);
     char *text = json_dumps(page, JSON_COMPACT);
     if (!strstr(text, "\"terminalStatus\":\"impression\""))
         fail_msg("replay does not show the impression: %s", text);
@@ -467,7 +481,11 @@ static void replay_after_config_change_keeps_anchors(void **state)
     }
     assert_true(changed);
 
+    int g_admin = w->procs[TH_P_G].admin_port;
+    double matches = th_metric_sum(g_admin, "med_replay_determinism_total", "result=\"match\"");
     json_t *after = replay_as(w, opp, "full", "rule_recompute");
+    assert_true(th_metric_sum(g_admin, "med_replay_determinism_total", "result=\"match\"") >=
+                matches + 1);
     assert_true(json_equal(first_anchors(after), anchors_before));
     json_t *meta = json_object_get(after, "resultMeta");
     assert_string_equal(th_json_str(meta, "determinismStatus"), "deterministic");
@@ -526,6 +544,8 @@ static void reconciliation_finds_tampered_amount(void **state)
     assert_int_equal(json_integer_value(json_object_get(dirty, "diffCount")), 1);
     json_t *diff = json_array_get(json_object_get(dirty, "diffs"), 0);
     assert_string_equal(th_json_str(diff, "diffCode"), "RECON_AMOUNT_MISMATCH");
+    assert_true(th_metric_sum(w->procs[TH_P_G].admin_port, "med_reconciliation_diffs_total",
+                              "reason=\"RECON_AMOUNT_MISMATCH\"") >= 1);
     json_t *rerun = reconcile_today(w, &st);
     assert_true(json_equal(json_object_get(rerun, "diffs"), json_object_get(dirty, "diffs")));
 

@@ -1,0 +1,33 @@
+/* F's service level metrics (observability/metrics.md, names in
+ * med/metric_names.h). Called at F's I/O edges only: the batch loop after
+ * its transaction (f_service.c), the scanner after a timer batch and once
+ * per scan (f_scan*.c). The rules never count. */
+#ifndef F_METRICS_H
+#define F_METRICS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "f_work.h"
+
+/* Registers every series at start-up, so dashboards see zeros instead of
+ * no data before the first event. */
+void f_metrics_init(void);
+
+/* A committed EventBatch: one med_event_acks_total per ACK item (an item
+ * answered f_event_store_unavailable counts as failed), dedup hits by
+ * layer. */
+void f_metrics_acks(const f_batch_work *b);
+
+/* n events answered 503 f_event_store_unavailable without a commit. */
+void f_metrics_acks_failed(size_t n);
+
+/* What a committed run (EventBatch or timer batch) wrote: committed
+ * billable/attribution fact records, billing claims lost to the unique
+ * billing_key. */
+void f_metrics_committed(const f_batch_work *b);
+
+/* The scanner's sample of open closures (all tenants). */
+void f_metrics_closures_open(int64_t n);
+
+#endif

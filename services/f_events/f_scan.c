@@ -17,6 +17,8 @@
 
 #define F_SQL_DUE_TENANTS "f_scan_due_tenants"
 #define F_SQL_OUTBOX_PURGE "f_scan_outbox_purge"
+#define F_SQL_EXPIRED_PURGE "f_scan_expired_purge"
+#define F_EXPIRED_PURGE_ROWS "5000"
 #define F_SQL_OPEN_CLOSURES "f_scan_open_closures"
 #define F_PURGE_EVERY_MS 60000
 
@@ -28,6 +30,8 @@ static med_rc prepare(med_pg *pg, med_err *err)
     if (rc == MED_OK)
         rc = med_pg_prepare(pg, F_SQL_OUTBOX_PURGE,
             "SELECT f_outbox_purge(make_interval(secs => $1::float8), 1000)", 1, err);
+    if (rc == MED_OK)
+        rc = med_pg_prepare(pg, F_SQL_EXPIRED_PURGE, "SELECT med_expired_keys_purge($1::int)", 1, err);
     if (rc == MED_OK)
         rc = med_pg_prepare(pg, F_SQL_OPEN_CLOSURES, "SELECT f_open_closures()", 0, err);
     if (rc == MED_OK) rc = f_store_prepare(pg, err);
@@ -75,6 +79,15 @@ static void purge(f_scanner *s)
     med_err_clear(&err);
     PGresult *res = NULL;
     if (f_store_exec(s->pg, F_SQL_OUTBOX_PURGE, 1, v, &res, &err) == MED_OK) PQclear(res);
+    /* expired dedup/seq windows count as none: deleting them changes no
+     * outcome, keeping them grows the tables with every event (0012) */
+    const char *rows[1] = { F_EXPIRED_PURGE_ROWS };
+    res = NULL;
+    if (f_store_exec(s->pg, F_SQL_EXPIRED_PURGE, 1, rows, &res, &err) == MED_OK) PQclear(res);
+    else {
+        med_log_ctx lc = { .error_code = err.code };
+        MED_LOGW(&lc, "scanner: expired keys not purged: %s", err.message);
+    }
 }
 
 /* med_closure_open: one aggregate per scan (migrations/0011), sampled

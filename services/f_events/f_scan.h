@@ -19,7 +19,9 @@
  *     republished on the compensation ladder (f_compensation_on_failure);
  *     past the 15 min window the row is dead-lettered (med.dlq.f.v1 and
  *     dead_letter_records);
- *   - once a minute, published outbox rows older than F_OUTBOX_KEEP_SEC
+ *   - once a minute, expired idempotency_keys / f_event_seq rows (up to
+ *     5,000 of each, migrations/0012) and published outbox rows older than
+ *     F_OUTBOX_KEEP_SEC
  *     are purged. */
 #ifndef F_SCAN_H
 #define F_SCAN_H

@@ -664,6 +664,46 @@ static void concurrent_replicas_bill_once(void **state)
     free(rr);
 }
 
+/* Expired dedup and eventSeq windows are purged (migrations/0012), across
+ * tenants, as the application role; live rows stay. */
+static void expired_windows_are_purged(void **state)
+{
+    fw *w = *state;
+    char *other = fw_name(w, "t_other");
+    const char *seed =
+        "INSERT INTO idempotency_keys (tenant_id, scope, key, state, expires_at) VALUES "
+        "($1, 'f_dedup', 'k_expired_1', 'accepted_committed', now() - interval '1 minute'), "
+        "($2, 'f_dedup', 'k_expired_2', 'accepted_committed', now() - interval '1 minute'), "
+        "($1, 'f_dedup', 'k_live', 'accepted_committed', now() + interval '1 day')";
+    const char *p[2] = { w->tenant, other };
+    PGresult *r = PQexecParams(w->pg, seed, 2, NULL, p, NULL, NULL, 0);
+    assert_int_equal(PQresultStatus(r), PGRES_COMMAND_OK);
+    PQclear(r);
+    r = PQexecParams(w->pg,
+                     "INSERT INTO f_event_seq (tenant_id, scope, last_seq, expires_at) VALUES "
+                     "($1, 'seq_expired', 3, now() - interval '1 minute'), "
+                     "($1, 'seq_live', 3, now() + interval '1 day')",
+                     1, NULL, p, NULL, NULL, 0);
+    assert_int_equal(PQresultStatus(r), PGRES_COMMAND_OK);
+    PQclear(r);
+
+    PGconn *app = PQconnectdb(th_env("PG_DSN"));
+    assert_int_equal(PQstatus(app), CONNECTION_OK);
+    r = PQexec(app, "SELECT med_expired_keys_purge(100000)");
+    if (PQresultStatus(r) != PGRES_TUPLES_OK) fail_msg("purge: %s", PQerrorMessage(app));
+    assert_true(atol(PQgetvalue(r, 0, 0)) >= 3);
+    PQclear(r);
+    PQfinish(app);
+
+    assert_int_equal(fw_count(w, "SELECT count(*) FROM idempotency_keys WHERE tenant_id IN ($1, $2) "
+                                 "AND key LIKE 'k_%'", w->tenant, other), 1);
+    assert_int_equal(fw_count(w, "SELECT count(*) FROM idempotency_keys WHERE tenant_id = $1 "
+                                 "AND key = 'k_live'", w->tenant, NULL), 1);
+    assert_int_equal(fw_count(w, "SELECT count(*) FROM f_event_seq WHERE tenant_id = $1 "
+                                 "AND scope LIKE 'seq_%'", w->tenant, NULL), 1);
+    free(other);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -680,6 +720,7 @@ int main(void)
         cmocka_unit_test(sweeper_republishes_and_dead_letters),
         cmocka_unit_test(sigkill_mid_batch_processes_each_event_once),
         cmocka_unit_test(store_down_answers_503),
+        cmocka_unit_test(expired_windows_are_purged),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

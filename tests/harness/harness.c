@@ -168,10 +168,31 @@ void th_proc_init_ci(th_proc *p, const char *name, const char *dir, const char *
     th_proc_setenv(p, "SERVICE_INSTANCE", name);
 }
 
+/* The last lines of a service's log on stderr, so a CI failure says why
+ * (the infra dir with the logs is gone once the run ends). */
+static void print_log_tail(const th_proc *p, int lines)
+{
+    char path[700];
+    snprintf(path, sizeof path, "%s/logs/%s.log", th_env("MED_INFRA_DIR"), p->name);
+    FILE *f = fopen(path, "r");
+    if (!f) return;
+    char ring[40][512];
+    int n = 0;
+    while (n < 1000000 && fgets(ring[n % 40], sizeof ring[0], f)) n++;
+    fclose(f);
+    if (lines > 40) lines = 40;
+    int from = n > lines ? n - lines : 0;
+    fprintf(stderr, "---- last lines of %s ----\n", path);
+    for (int i = from; i < n; i++) fputs(ring[i % 40], stderr);
+}
+
 void th_proc_start_ready(th_proc *p)
 {
     assert_int_equal(th_proc_start(p), 0);
-    if (th_proc_wait_ready(p, 20000) != 0) fail_msg("%s did not become ready", p->name);
+    if (th_proc_wait_ready(p, 20000) != 0) {
+        print_log_tail(p, 25);
+        fail_msg("%s did not become ready", p->name);
+    }
 }
 
 uint64_t th_stream_last_seq(jsCtx *js, const char *stream)

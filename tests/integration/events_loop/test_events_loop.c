@@ -104,6 +104,18 @@ static json_t *post_events(world *w, const char *body)
     return ack;
 }
 
+/* One event for Delivery d posted alone in batch batch_id; the ACK. */
+static json_t *post_one(world *w, const json_t *d, const char *batch_id, const char *event_id,
+                        const char *type, const char *render_attempt_id, const char *extra)
+{
+    char *e = event_json(d, event_id, type, render_attempt_id, extra);
+    char *b = batch_json(batch_id, e);
+    json_t *ack = post_events(w, b);
+    free(b);
+    free(e);
+    return ack;
+}
+
 static json_t *ack_item(const json_t *ack, size_t i)
 {
     json_t *it = json_array_get(json_object_get(ack, "ackItems"), i);
@@ -312,15 +324,12 @@ static void impression_on_no_fill_is_rejected(void **state)
 {
     world *w = *state;
     json_t *d = ask(w, "sess_loop_nofill", "manual_refresh", "no_fill");
-    char *e0 = event_json(d, "ev_nf_imp", "impression", "ra_nf_1", "\"creativeId\":\"cr_1\"");
-    char *body = batch_json("batch_loop_nofill", e0);
-    json_t *ack = post_events(w, body);
+    json_t *ack = post_one(w, d, "batch_loop_nofill", "ev_nf_imp", "impression", "ra_nf_1",
+                           "\"creativeId\":\"cr_1\"");
     assert_string_equal(th_json_str(ack, "overallStatus"), "rejected_all");
     assert_item(ack, 0, "rejected", MED_R_F_EVENT_IMPRESSION_FORBIDDEN_STATUS);
     assert_int_equal(ledger_count(w, th_json_str(d, "responseReference"), NULL), 0);
     json_decref(ack);
-    free(body);
-    free(e0);
     json_decref(d);
 }
 
@@ -330,23 +339,16 @@ static void failure_after_impression_is_duplicate(void **state)
 {
     world *w = *state;
     json_t *d = ask(w, "sess_loop_imp_fail", "answer_end", "served");
-    char *e0 = event_json(d, "ev_if_imp", "impression", "ra_if_1", "\"creativeId\":\"cr_1\"");
-    char *b0 = batch_json("batch_loop_if_1", e0);
-    json_t *a0 = post_events(w, b0);
+    json_t *a0 = post_one(w, d, "batch_loop_if_1", "ev_if_imp", "impression", "ra_if_1",
+                          "\"creativeId\":\"cr_1\"");
     assert_item(a0, 0, "accepted", NULL);
-    char *e1 = event_json(d, "ev_if_err", "error", "ra_if_1",
+    json_t *a1 = post_one(w, d, "batch_loop_if_2", "ev_if_err", "error", "ra_if_1",
                           "\"errorStage\":\"render\",\"errorCode\":\"e_render_ttl_expired\","
                           "\"errorClass\":\"terminal\"");
-    char *b1 = batch_json("batch_loop_if_2", e1);
-    json_t *a1 = post_events(w, b1);
     assert_item(a1, 0, "duplicate", MED_R_F_TERMINAL_CONFLICT_FAILURE_AFTER_IMPRESSION);
     assert_int_equal(ledger_count(w, th_json_str(d, "responseReference"), NULL), 1);
     json_decref(a0);
     json_decref(a1);
-    free(b0);
-    free(b1);
-    free(e0);
-    free(e1);
     json_decref(d);
 }
 
@@ -357,24 +359,17 @@ static void click_before_impression_is_upgraded(void **state)
     world *w = *state;
     json_t *d = ask(w, "sess_loop_click_first", "answer_end", "served");
     const char *ref = th_json_str(d, "responseReference");
-    char *e0 = event_json(d, "ev_cf_clk", "click", "ra_cf_1",
+    json_t *a0 = post_one(w, d, "batch_loop_cf_1", "ev_cf_clk", "click", "ra_cf_1",
                           "\"clickTarget\":\"cta\",\"eventSeq\":1");
-    char *b0 = batch_json("batch_loop_cf_1", e0);
-    json_t *a0 = post_events(w, b0);
     assert_item(a0, 0, "accepted", NULL);
     assert_int_equal(ledger_count(w, ref, NULL), 0);
-    char *e1 = event_json(d, "ev_cf_imp", "impression", "ra_cf_1", "\"creativeId\":\"cr_1\"");
-    char *b1 = batch_json("batch_loop_cf_2", e1);
-    json_t *a1 = post_events(w, b1);
+    json_t *a1 = post_one(w, d, "batch_loop_cf_2", "ev_cf_imp", "impression", "ra_cf_1",
+                          "\"creativeId\":\"cr_1\"");
     assert_item(a1, 0, "accepted", NULL);
     assert_int_equal(ledger_count(w, ref, "billable_impression"), 1);
     assert_int_equal(ledger_count(w, ref, "billable_click"), 1);
     json_decref(a0);
     json_decref(a1);
-    free(b0);
-    free(b1);
-    free(e0);
-    free(e1);
     json_decref(d);
 }
 
@@ -385,9 +380,8 @@ static void silent_sdk_gets_one_autofill(void **state)
     world *w = *state;
     json_t *d = ask(w, "sess_loop_silent", "answer_end", "served");
     const char *ref = th_json_str(d, "responseReference");
-    char *e0 = event_json(d, "ev_sil_fill", "ad_filled", "ra_sil_1", "\"creativeId\":\"cr_1\"");
-    char *b0 = batch_json("batch_loop_silent", e0);
-    json_t *a0 = post_events(w, b0);
+    json_t *a0 = post_one(w, d, "batch_loop_silent", "ev_sil_fill", "ad_filled", "ra_sil_1",
+                          "\"creativeId\":\"cr_1\"");
     assert_item(a0, 0, "accepted", NULL);
     /* F commits the synthesized failure... */
     const char *sql =
@@ -407,8 +401,6 @@ static void silent_sdk_gets_one_autofill(void **state)
     assert_int_equal(th_sql_count(w->pg, archived, ref), 1);
     assert_int_equal(ledger_count(w, ref, NULL), 0);
     json_decref(a0);
-    free(b0);
-    free(e0);
     json_decref(d);
 }
 
@@ -432,9 +424,8 @@ static void flushing_redis_never_bills_twice(void **state)
     json_t *a1 = post_events(w, b1);
     assert_item(a1, 0, "duplicate", MED_R_F_DEDUP_COMMITTED_DUPLICATE);
     /* another eventId, no idempotencyKey: a second impression on the closure */
-    char *e2 = event_json(d, "ev_fl_imp_2", "impression", "ra_fl_1", "\"creativeId\":\"cr_1\"");
-    char *b2 = batch_json("batch_loop_flush_3", e2);
-    json_t *a2 = post_events(w, b2);
+    json_t *a2 = post_one(w, d, "batch_loop_flush_3", "ev_fl_imp_2", "impression", "ra_fl_1",
+                          "\"creativeId\":\"cr_1\"");
     assert_item(a2, 0, "duplicate", MED_R_F_BILLING_CONFLICT_DUPLICATE_IMPRESSION);
     assert_int_equal(ledger_count(w, ref, "billable_impression"), 1);
     json_decref(a0);
@@ -442,9 +433,7 @@ static void flushing_redis_never_bills_twice(void **state)
     json_decref(a2);
     free(b0);
     free(b1);
-    free(b2);
     free(e0);
-    free(e2);
     json_decref(d);
 }
 
@@ -456,9 +445,8 @@ static void replay_after_config_change_keeps_anchors(void **state)
     world *w = *state;
     json_t *d = ask(w, "sess_loop_cfg", "answer_end", "served");
     const char *opp = th_json_str(d, "opportunityKey");
-    char *e0 = event_json(d, "ev_cfg_imp", "impression", "ra_cfg_1", "\"creativeId\":\"cr_1\"");
-    char *b0 = batch_json("batch_loop_cfg", e0);
-    json_t *a0 = post_events(w, b0);
+    json_t *a0 = post_one(w, d, "batch_loop_cfg", "ev_cfg_imp", "impression", "ra_cfg_1",
+                          "\"creativeId\":\"cr_1\"");
     assert_item(a0, 0, "accepted", NULL);
     assert_int_equal(await_count(w, k_written_billable, th_json_str(d, "responseReference"), 1,
                                  15000), 1);
@@ -495,8 +483,6 @@ static void replay_after_config_change_keeps_anchors(void **state)
     json_decref(after);
     json_decref(before);
     json_decref(a0);
-    free(b0);
-    free(e0);
     json_decref(d);
 }
 
@@ -508,9 +494,8 @@ static void reconciliation_finds_tampered_amount(void **state)
     world *w = *state;
     json_t *d = ask(w, "sess_loop_recon", "answer_end", "served");
     const char *ref = th_json_str(d, "responseReference");
-    char *e0 = event_json(d, "ev_rc_imp", "impression", "ra_rc_1", "\"creativeId\":\"cr_1\"");
-    char *b0 = batch_json("batch_loop_recon", e0);
-    json_t *a0 = post_events(w, b0);
+    json_t *a0 = post_one(w, d, "batch_loop_recon", "ev_rc_imp", "impression", "ra_rc_1",
+                          "\"creativeId\":\"cr_1\"");
     assert_item(a0, 0, "accepted", NULL);
     assert_int_equal(await_count(w, k_written_billable, ref, 1, 15000), 1);
     /* every bill of the earlier cases archived too, so "clean" is clean */
@@ -553,8 +538,6 @@ static void reconciliation_finds_tampered_amount(void **state)
     json_decref(dirty);
     json_decref(clean);
     json_decref(a0);
-    free(b0);
-    free(e0);
     json_decref(d);
 }
 

@@ -138,6 +138,8 @@ static const cfg_key_def cfg_keys[] = {
          "F in-flight lock lifetime per record key")
     KINT("F_SCAN_INTERVAL_MS", 100, 5000, "5000", "5000", "5000",
          "F closure/outbox scanner period (spec: at most 5 s)")
+    KINT("F_EVENT_WORKERS", 1, 16, "4", "4", "4",
+         "F EventBatch loops per process, each with its own PostgreSQL connection")
     KINT("G_APPEND_WINDOW_SEC", 1, SEC_MAX, "604800", "604800", "604800",
          "G append idempotency window (7 d, inclusive)")
     KINT("G_APPEND_RATE_PER_SEC", 0, 1000000, "10000", "10000", "10000",
@@ -150,8 +152,20 @@ static const cfg_key_def cfg_keys[] = {
          "G archive retry sweeper period")
     KINT("A_SOFT_BUDGET_MS", 1, 60000, "50", "50", "50", "A soft latency budget (A.7): degrade past it")
     KINT("A_HARD_BUDGET_MS", 1, 60000, "150", "150", "150", "A hard latency budget (A.7): reject past it")
+    KINT("A_OC_EMIT_WINDOW_SEC", 1, SEC_MAX, "900", "900", "900",
+         "A opportunity_created resend window (A.9, 15 min): past it a_oc_emit_retry_exhausted")
+    KINT("A_OC_EMIT_SWEEP_MS", 50, 60000, "500", "500", "500",
+         "A opportunity_created resend sweeper period")
+    KSTR("A_OC_EMIT_SUBJECT", 0, "med.audit.a.v1", "med.audit.a.v1", "med.audit.a.v1",
+         "Subject of A's opportunity_created event (tests point it at a subject without a stream)")
+    KINT("B_SIG_EMIT_WINDOW_SEC", 1, SEC_MAX, "600", "600", "600",
+         "B signal_normalized resend window (B.10, 10 min): past it b_sig_evt_retry_exhausted")
     KINT("D_MAX_RESPONSE_BYTES", 1024, 16777216, "262144", "262144", "262144",
          "Largest ad network answer D reads; a bigger one is a source error")
+    KINT("D_REDELIVERY_WINDOW_SEC", 1, SEC_MAX, "120", "120", "120",
+         "D redelivery lock and stored output lifetime in Redis (D.9)")
+    KINT("D_REDIS_TIMEOUT_MS", 1, 60000, "100", "100", "100",
+         "D wait for one Redis round trip of the redelivery guard; past it D routes unguarded")
     KINT("RCONFIG_TIMEOUT_MS", 1, 60000, "200", "200", "200", "Stage wait for H's resolved config (A.6 config_timeout)")
     KINT("H_CONFIG_TTL_SEC", 1, SEC_MAX, "300", "300", "300", "H resolved config cache TTL")
     /* ---- telemetry ---- */

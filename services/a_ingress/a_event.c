@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "a_types.h"
+#include "med/emit_digest.h"
 #include "med/ids.h"
 #include "med/reason.h"
 
@@ -56,45 +57,41 @@ const char *a_event_missing_field(const Mediation__V1__OpportunityCreatedEventLi
     return NULL;
 }
 
+const med_emit_codes a_event_codes = {
+    .accepted = MED_R_A_OC_EMIT_ACCEPTED,
+    .duplicate = MED_R_A_OC_EMIT_DUPLICATE_NOOP,
+    .retryable = MED_R_A_OC_EMIT_REJECTED_RETRYABLE,
+    .non_retryable = MED_R_A_OC_EMIT_REJECTED_NON_RETRYABLE,
+    .payload_conflict = MED_R_A_OC_EMIT_PAYLOAD_CONFLICT,
+    .contract_invalid = MED_R_A_OC_EMIT_CONTRACT_INVALID,
+    .retry_exhausted = MED_R_A_OC_EMIT_RETRY_EXHAUSTED,
+};
+
 int64_t a_event_retry_delay_ms(int attempt)
 {
-    static const int64_t ladder[] = {1000, 5000, 30000, 120000};
-    if (attempt < 1) attempt = 1;
-    return attempt <= 4 ? ladder[attempt - 1] : 120000;
-}
-
-static void set_ack(a_emit_ack *out, const char *status, const char *code, int retryable)
-{
-    out->ack_status = status;
-    out->ack_reason_code = code;
-    out->retryable = retryable;
+    return med_emit_retry_delay_ms(attempt);
 }
 
 void a_event_ack(a_publish_outcome outcome, int attempt, int64_t first_attempt_at_ms,
                  int64_t now_ms, int64_t window_ms, a_emit_ack *out)
 {
-    memset(out, 0, sizeof *out);
-    out->attempt = attempt;
-    switch (outcome) {
-    case A_PUB_ACK: set_ack(out, "accepted", MED_R_A_OC_EMIT_ACCEPTED, 0); return;
-    case A_PUB_ACK_DUPLICATE: set_ack(out, "duplicate", MED_R_A_OC_EMIT_DUPLICATE_NOOP, 0); return;
-    case A_PUB_FAILED: set_ack(out, "rejected", MED_R_A_OC_EMIT_REJECTED_NON_RETRYABLE, 0); return;
-    case A_PUB_PAYLOAD_CONFLICT: set_ack(out, "rejected", MED_R_A_OC_EMIT_PAYLOAD_CONFLICT, 0); return;
-    case A_PUB_CONTRACT_INVALID: set_ack(out, "rejected", MED_R_A_OC_EMIT_CONTRACT_INVALID, 0); return;
-    case A_PUB_RETRYABLE:
-    default: break;
-    }
-    int64_t delay = a_event_retry_delay_ms(attempt);
-    int64_t elapsed = now_ms - first_attempt_at_ms;
-    if (elapsed + delay > window_ms) {
-        set_ack(out, "rejected", MED_R_A_OC_EMIT_RETRY_EXHAUSTED, 0);
-        return;
-    }
-    set_ack(out, "rejected", MED_R_A_OC_EMIT_REJECTED_RETRYABLE, 1);
-    out->next_retry_at_ms = now_ms + delay;
+    med_emit_ack_decide(&a_event_codes, outcome, attempt, first_attempt_at_ms, now_ms, window_ms,
+                        out);
 }
 
 int a_event_payload_conflicts(const char *stored_digest, const char *digest)
 {
-    return stored_digest && *stored_digest && digest && strcmp(stored_digest, digest) != 0;
+    if (!stored_digest || !*stored_digest || !digest) return 0;
+    return med_emit_digest_compare(stored_digest, strlen(stored_digest), digest) ==
+           MED_EMIT_DIGEST_CONFLICT;
+}
+
+med_rc a_event_digest(const Mediation__V1__OpportunityCreatedEventLite *ev, char out[65],
+                      med_err *err)
+{
+    Mediation__V1__OpportunityCreatedEventLite c = *ev;
+    c.event_key = (char *)"";
+    c.event_at_unix_ms = 0;
+    c.handoff_to_b_at_unix_ms = 0;
+    return med_emit_digest_pb(&c.base, out, err);
 }

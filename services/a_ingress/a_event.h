@@ -6,6 +6,8 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "med/emit_ack.h"
+#include "med/err.h"
 #include "mediation/v1/opportunity.pb-c.h"
 
 #define A_EVENT_TYPE_CREATED "opportunity_created"
@@ -22,22 +24,20 @@ void a_event_key_from(int64_t unix_ms, const uint8_t rnd[10], char *out, size_t 
 /* NULL when every required field is there, else the first missing one. */
 const char *a_event_missing_field(const Mediation__V1__OpportunityCreatedEventLite *ev);
 
-typedef enum a_publish_outcome {
-    A_PUB_ACK = 0,
-    A_PUB_ACK_DUPLICATE,
-    A_PUB_RETRYABLE,          /* timeout, no responders, stream unavailable */
-    A_PUB_FAILED,             /* any other publish error */
-    A_PUB_PAYLOAD_CONFLICT,   /* key known with another digest: never sent */
-    A_PUB_CONTRACT_INVALID,   /* event misses a required field: never sent */
-} a_publish_outcome;
+/* The EventEmitAck table is common/emit_ack (shared with B.10); A's
+ * names for it and A's reason codes. */
+typedef med_emit_outcome a_publish_outcome;
+#define A_PUB_ACK MED_EMIT_ACK
+#define A_PUB_ACK_DUPLICATE MED_EMIT_ACK_DUPLICATE
+#define A_PUB_RETRYABLE MED_EMIT_RETRYABLE
+#define A_PUB_FAILED MED_EMIT_FAILED
+#define A_PUB_PAYLOAD_CONFLICT MED_EMIT_PAYLOAD_CONFLICT
+#define A_PUB_CONTRACT_INVALID MED_EMIT_CONTRACT_INVALID
 
-typedef struct a_emit_ack {
-    const char *ack_status;      /* accepted | duplicate | rejected */
-    const char *ack_reason_code;
-    int retryable;
-    int attempt;                 /* 1-based */
-    int64_t next_retry_at_ms;    /* 0 = no resend */
-} a_emit_ack;
+typedef med_emit_ack a_emit_ack;
+
+/* a_oc_emit_* */
+extern const med_emit_codes a_event_codes;
 
 /* Ladder 1 s, 5 s, 30 s, 120 s, then 120 s; delay before attempt n+1. */
 int64_t a_event_retry_delay_ms(int attempt);
@@ -51,5 +51,10 @@ void a_event_ack(a_publish_outcome outcome, int attempt, int64_t first_attempt_a
 /* Payload digest = sha256 of the deterministic proto encoding; a stored
  * digest ("" = none) that differs is a payload conflict. */
 int a_event_payload_conflicts(const char *stored_digest, const char *digest);
+
+/* The event's payload digest: its proto encoding without the uuidv7
+ * eventKey and the wall-clock eventAt / handoffToBAt (med/emit_digest.h). */
+med_rc a_event_digest(const Mediation__V1__OpportunityCreatedEventLite *ev, char out[65],
+                      med_err *err);
 
 #endif

@@ -42,6 +42,14 @@ typedef struct a_work {
     /* create: the seed and the row, written for the whole batch at once */
     Mediation__V1__OpportunitySeed *seed;
     char ev_idem[65], ev_key[64];
+    /* A.9: the event's StageAudit bytes (sent by attempt 1 and kept on the
+     * row for resends), its digest, and the first attempt's ack */
+    uint8_t *ev_payload;
+    size_t ev_len;
+    char *ev_payload_hex;
+    char ev_digest[65];
+    const char *ev_missing;
+    med_emit_ack ev_ack;
     char *row_payload;
     a_store_opportunity row;
     int created;
@@ -245,6 +253,38 @@ static char *create_payload(const a_work *w)
     return text;
 }
 
+static char *hex_of(const uint8_t *b, size_t n)
+{
+    static const char digits[] = "0123456789abcdef";
+    char *out = malloc(2 * n + 1);
+    if (!out) return NULL;
+    for (size_t i = 0; i < n; i++) {
+        out[2 * i] = digits[b[i] >> 4];
+        out[2 * i + 1] = digits[b[i] & 15];
+    }
+    out[2 * n] = '\0';
+    return out;
+}
+
+/* The opportunity_created StageAudit, packed once: attempt 1 and every
+ * resend send these bytes. */
+static med_rc event_prepare(a_work *w, med_err *err)
+{
+    a_seed_ctx c = seed_ctx(w);
+    Mediation__V1__OpportunityCreatedEventLite *ev =
+        a_event_build(&w->arena, &c, w->ev_key, w->ev_idem);
+    Mediation__V1__StageAudit *ea =
+        ev ? a_audit_build(&w->arena, &c, A_EVENT_TYPE_CREATED, w->ev_idem, ev, w->anchors_pb)
+           : NULL;
+    if (!ea) return med_err_set(err, MED_ERR_NOMEM, MED_R_INFRA_NOMEM, NULL, "event");
+    med_rc rc = a_emit_digest_of(ea, w->ev_digest, &w->ev_missing, err);
+    if (rc == MED_OK) rc = med_pb_pack(&ea->base, &w->ev_payload, &w->ev_len, err);
+    if (rc != MED_OK) return rc;
+    w->ev_payload_hex = hex_of(w->ev_payload, w->ev_len);
+    return w->ev_payload_hex ? MED_OK
+                             : med_err_set(err, MED_ERR_NOMEM, MED_R_INFRA_NOMEM, NULL, "event");
+}
+
 /* The seed, the event keys and the row a created opportunity writes. */
 static med_rc create_prepare(a_work *w, med_err *err)
 {
@@ -256,6 +296,8 @@ static med_rc create_prepare(a_work *w, med_err *err)
                             w->d.keys.attempt_key, A_VER_OPPORTUNITY_EVENT, w->ev_idem);
     med_random_bytes(rnd, sizeof rnd);
     a_event_key_from(w->in->now_unix_ms, rnd, w->ev_key, sizeof w->ev_key);
+    med_rc rc = event_prepare(w, err);
+    if (rc != MED_OK) return rc;
     w->created = 1;
     w->row_payload = create_payload(w);
     w->row = (a_store_opportunity){
@@ -266,30 +308,24 @@ static med_rc create_prepare(a_work *w, med_err *err)
         .dedup_key = w->d.dkey.dedup_key, .reason_code = w->d.reason_code,
         .resolved_config_ref = w->cfg ? med_rconfig_resolve_id(w->cfg) : NULL,
         .anchor_hash = w->anchors_pb ? w->anchors_pb->anchor_hash : NULL,
-        .event_key = w->ev_key, .event_idempotency_key = w->ev_idem, .event_status = "accepted",
+        .event_key = w->ev_key, .event_idempotency_key = w->ev_idem, .event_status = "pending",
+        .event_first_ms = w->in->now_unix_ms,
+        .event_next_ms = w->in->now_unix_ms + A_EMIT_PENDING_GRACE_MS,
+        .event_payload_hex = w->ev_payload_hex,
         .payload_json = w->row_payload,
     };
     return w->row_payload ? MED_OK
                           : med_err_set(err, MED_ERR_NOMEM, MED_R_INFRA_NOMEM, NULL, "row payload");
 }
 
+/* The event's first attempt already ran (emit_first_attempts): whatever
+ * its ack, the seed leaves now; resends are the sweeper's. A
+ * duplicate_noop (A.8) sends no event: the row exists, so the event went
+ * with it; the seed goes again with the same Nats-Msg-Id, which the stream
+ * drops if it already holds it (case 10). */
 static med_rc emit_create(a_work *w, med_relay_out *out, med_err *err)
 {
-    a_seed_ctx c = seed_ctx(w);
     med_rc rc = MED_OK;
-    /* duplicate_noop (A.8): the row exists, so the event went out with it;
-     * the seed goes again with the same Nats-Msg-Id, which the stream
-     * drops if it already holds it (case 10). */
-    if (w->created) {
-        Mediation__V1__OpportunityCreatedEventLite *ev =
-            a_event_build(&w->arena, &c, w->ev_key, w->ev_idem);
-        Mediation__V1__StageAudit *ea =
-            ev ? a_audit_build(&w->arena, &c, A_EVENT_TYPE_CREATED, w->ev_idem, ev, w->anchors_pb)
-               : NULL;
-        if (!ea) return med_err_set(err, MED_ERR_NOMEM, MED_R_INFRA_NOMEM, NULL, "event");
-        rc = add_keyed(w, out, MED_SUBJ_AUDIT_PREFIX MED_STAGE_A MED_SUBJ_VERSION_SUFFIX,
-                       w->ev_idem, &ea->base, err);
-    }
     char id[256];
     snprintf(id, sizeof id, "a.seed:%s", w->d.keys.opportunity_key);
     if (rc == MED_OK) rc = add_keyed(w, out, MED_SUBJ_B_SEED, id, &w->seed->base, err);
@@ -338,12 +374,21 @@ static void bind_service(a_service *s, med_service *svc)
         med_log_ctx lc = { .error_code = e.code };
         MED_LOGW(&lc, "opportunity statement not prepared: %s", e.message);
     }
+    s->emit = (a_emit_ctx){ .js = med_service_js(svc), .redis = s->redis, .app_env = s->app_env,
+                            .subject = med_config_str(cfg, "A_OC_EMIT_SUBJECT"),
+                            .window_ms = med_config_int(cfg, "A_OC_EMIT_WINDOW_SEC") * 1000 };
+    if (s->pg && a_emit_store_prepare(s->pg, &e) != MED_OK) {
+        med_log_ctx lc = { .error_code = e.code };
+        MED_LOGW(&lc, "emit statements not prepared: %s", e.message);
+    }
     (void)dedup_hits(); /* a zero series from start-up */
     s->bound = 1;
 }
 
 static void work_free(a_work *w)
 {
+    free(w->ev_payload);
+    free(w->ev_payload_hex);
     free(w->row_payload);
     med_arena_free(&w->arena);
     free(w->hops);
@@ -446,6 +491,59 @@ static void store_rows(a_service *svc, a_work *ws, size_t n)
     }
 }
 
+/* The headers the event carries: the input's, with the keys A minted. */
+static void event_headers(const a_work *w, med_trace_headers *h)
+{
+    *h = *w->in->headers;
+    snprintf(h->tenant, sizeof h->tenant, "%s", w->tenant);
+    snprintf(h->trace_key, sizeof h->trace_key, "%s", w->d.keys.trace_key);
+    snprintf(h->request_key, sizeof h->request_key, "%s", w->d.keys.request_key);
+    snprintf(h->opportunity_key, sizeof h->opportunity_key, "%s", w->d.keys.opportunity_key);
+    if (w->req.placement_id) snprintf(h->placement, sizeof h->placement, "%s", w->req.placement_id);
+    if (w->req.app_id) snprintf(h->app, sizeof h->app, "%s", w->req.app_id);
+    if (w->anchors_pb) snprintf(h->anchor_hash, sizeof h->anchor_hash, "%s", w->anchors_pb->anchor_hash);
+}
+
+/* A.9: create -> event -> seed. Attempt 1 of every created opportunity's
+ * event runs here, after its row and before its seed; its ack is recorded
+ * on the row (one statement per tenant) and a retryable rejection is left
+ * to the sweeper, so the seed never waits for a resend. */
+static void emit_first_attempts(a_service *svc, a_work *ws, size_t n)
+{
+    const char *tenants[A_BATCH_MAX];
+    unsigned char taken[A_BATCH_MAX] = { 0 };
+    size_t idx[A_BATCH_MAX];
+    const a_emit_result *rows[A_BATCH_MAX];
+    a_emit_result results[A_BATCH_MAX];
+    for (size_t i = 0; i < n; i++) {
+        a_work *w = &ws[i];
+        int go = w->rc == MED_OK && w->d.kind == A_KIND_CREATE && w->created;
+        tenants[i] = go ? w->tenant : NULL;
+        if (!go) continue;
+        med_trace_headers h;
+        event_headers(w, &h);
+        a_emit_attempt(&svc->emit, w->ev_payload, w->ev_len, &h, w->ev_idem, w->ev_digest,
+                       w->ev_missing, 1, w->in->now_unix_ms, &w->ev_ack);
+        results[i] = (a_emit_result){ .opportunity_key = w->d.keys.opportunity_key,
+                                      .contract_version = A_VER_CREATE_OPPORTUNITY,
+                                      .event_key = w->ev_key, .ack = &w->ev_ack };
+    }
+    if (!svc->pg) return;
+    size_t k;
+    while ((k = med_rows_next_tenant_group(tenants, n, taken, idx)) > 0) {
+        for (size_t m = 0; m < k; m++) rows[m] = &results[idx[m]];
+        med_err e;
+        med_err_clear(&e);
+        /* Unrecorded, the rows stay pending and the sweeper resends them
+         * after A_EMIT_PENDING_GRACE_MS: the stream or the digest store
+         * then answers duplicate. */
+        if (a_emit_store_results(svc->pg, ws[idx[0]].tenant, rows, k, &e) != MED_OK) {
+            med_log_ctx lc = { .tenant_id = ws[idx[0]].tenant, .error_code = e.code };
+            MED_LOGW(&lc, "opportunity_created outcomes not recorded: %s", e.message);
+        }
+    }
+}
+
 void a_service_batch(void *ud, const med_relay_in *ins, size_t n, med_relay_out *outs,
                      med_rc *rcs, med_err *errs)
 {
@@ -466,6 +564,7 @@ void a_service_batch(void *ud, const med_relay_in *ins, size_t n, med_relay_out 
             work_prepare(&ws[i]);
         }
         store_rows(svc, ws, m);
+        emit_first_attempts(svc, ws, m);
         for (size_t i = 0; i < m; i++) {
             rcs[off + i] = work_finish(&ws[i], &outs[off + i], &errs[off + i]);
             work_free(&ws[i]);

@@ -4,6 +4,7 @@
 #define A_SERVICE_H
 
 #include <stdint.h>
+#include "a_emit.h"
 #include "med/relay.h"
 
 typedef struct a_service {
@@ -14,6 +15,7 @@ typedef struct a_service {
     const char *app_env;       /* Redis key namespace */
     int dedup_window_sec;
     int64_t soft_budget_ms, hard_budget_ms;
+    a_emit_ctx emit;           /* opportunity_created first attempts (A.9) */
 } a_service;
 
 /* Messages handled together; a larger fetch is split into such slices. */

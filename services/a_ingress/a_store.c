@@ -70,8 +70,11 @@ med_rc a_store_dedup_delete(med_redis *r, const char *key, med_err *err)
     "request_key, trace_key, attempt_key, create_opportunity_contract_version, dedup_key, " \
     "result_state, reason_code, resolved_config_snapshot_ref, anchor_hash, "                \
     "created_event_key, created_event_idempotency_key, created_event_status, "              \
-    "created_event_attempts, created_event_first_attempt_at, payload) "                     \
-    "VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,'received',$10,$11,$12,$13,$14,$15,1,now(),$16::jsonb) " \
+    "created_event_attempts, created_event_first_attempt_at, created_event_last_at, "       \
+    "created_event_next_at, created_event_payload, payload) "                               \
+    "VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,'received',$10,$11,$12,$13,$14,$15,1,"              \
+    "to_timestamp($16::bigint / 1000.0), to_timestamp($16::bigint / 1000.0), "              \
+    "to_timestamp($17::bigint / 1000.0), decode($18, 'hex'), $19::jsonb) "                  \
     "ON CONFLICT DO NOTHING"
 
 #define STMT_OPP_MANY "a_opportunity_insert_many"
@@ -80,21 +83,25 @@ med_rc a_store_dedup_delete(med_redis *r, const char *key, med_err *err)
     "request_key, trace_key, attempt_key, create_opportunity_contract_version, dedup_key, " \
     "result_state, reason_code, resolved_config_snapshot_ref, anchor_hash, "                \
     "created_event_key, created_event_idempotency_key, created_event_status, "              \
-    "created_event_attempts, created_event_first_attempt_at, payload) "                     \
+    "created_event_attempts, created_event_first_attempt_at, created_event_last_at, "       \
+    "created_event_next_at, created_event_payload, payload) "                               \
     "SELECT r.tenant_id, r.app_id, r.placement_id, r.opportunity_key, r.request_key, "      \
     "r.trace_key, r.attempt_key, r.contract_version, r.dedup_key, 'received', "             \
     "r.reason_code, r.resolved_config_ref, r.anchor_hash, r.event_key, "                    \
-    "r.event_idempotency_key, r.event_status, 1, now(), r.payload "                         \
+    "r.event_idempotency_key, r.event_status, 1, to_timestamp(r.event_first_ms / 1000.0), " \
+    "to_timestamp(r.event_first_ms / 1000.0), to_timestamp(r.event_next_ms / 1000.0), "     \
+    "decode(r.event_payload, 'hex'), r.payload "                                            \
     "FROM jsonb_to_recordset($1::jsonb) AS r(tenant_id text, app_id text, "                 \
     "placement_id text, opportunity_key text, request_key text, trace_key text, "           \
     "attempt_key text, contract_version text, dedup_key text, reason_code text, "           \
     "resolved_config_ref text, anchor_hash text, event_key text, "                          \
-    "event_idempotency_key text, event_status text, payload jsonb) "                        \
+    "event_idempotency_key text, event_status text, event_first_ms bigint, "                \
+    "event_next_ms bigint, event_payload text, payload jsonb) "                             \
     "ON CONFLICT DO NOTHING RETURNING opportunity_key"
 
 med_rc a_store_prepare(med_pg *pg, med_err *err)
 {
-    med_rc rc = med_pg_prepare(pg, STMT_OPP, SQL_OPP, 16, err);
+    med_rc rc = med_pg_prepare(pg, STMT_OPP, SQL_OPP, 19, err);
     if (rc == MED_OK) rc = med_pg_prepare(pg, STMT_OPP_MANY, SQL_OPP_MANY, 1, err);
     return rc;
 }
@@ -108,14 +115,18 @@ static med_rc insert_tx(med_pg *pg, PGconn *conn, void *ud, med_err *err)
 {
     insert_q *q = ud;
     const a_store_opportunity *o = q->o;
-    const char *p[16] = { o->tenant_id, o->app_id, o->placement_id, o->opportunity_key,
+    char first[24], next[24];
+    snprintf(first, sizeof first, "%lld", (long long)o->event_first_ms);
+    snprintf(next, sizeof next, "%lld", (long long)o->event_next_ms);
+    const char *p[19] = { o->tenant_id, o->app_id, o->placement_id, o->opportunity_key,
                           o->request_key, o->trace_key, o->attempt_key, o->contract_version,
                           o->dedup_key, o->reason_code, o->resolved_config_ref, o->anchor_hash,
-                          o->event_key, o->event_idempotency_key, o->event_status,
+                          o->event_key, o->event_idempotency_key, o->event_status, first, next,
+                          o->event_payload_hex ? o->event_payload_hex : "",
                           o->payload_json ? o->payload_json : "{}" };
     med_err ierr;
     med_err_clear(&ierr);
-    PGresult *res = med_pg_exec_prepared(pg, STMT_OPP, 16, p, &ierr);
+    PGresult *res = med_pg_exec_prepared(pg, STMT_OPP, 19, p, &ierr);
     if (!res) {
         if (ierr.rc == MED_ERR_CONFLICT) {
             q->created = 0;
@@ -158,7 +169,10 @@ static json_t *row_json(const a_store_opportunity *o)
               med_rows_put(j, "resolved_config_ref", o->resolved_config_ref) ||
               med_rows_put(j, "anchor_hash", o->anchor_hash) || med_rows_put(j, "event_key", o->event_key) ||
               med_rows_put(j, "event_idempotency_key", o->event_idempotency_key) ||
-              med_rows_put(j, "event_status", o->event_status);
+              med_rows_put(j, "event_status", o->event_status) ||
+              json_object_set_new(j, "event_first_ms", json_integer(o->event_first_ms)) ||
+              json_object_set_new(j, "event_next_ms", json_integer(o->event_next_ms)) ||
+              med_rows_put(j, "event_payload", o->event_payload_hex ? o->event_payload_hex : "");
     if (!bad && json_object_set_new(j, "payload", payload) == 0) return j;
     if (bad) json_decref(payload);
     json_decref(j);

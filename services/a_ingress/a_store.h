@@ -29,6 +29,11 @@ typedef struct a_store_opportunity {
     const char *contract_version, *dedup_key, *reason_code;
     const char *resolved_config_ref, *anchor_hash;
     const char *event_key, *event_idempotency_key, *event_status;
+    /* A.9 emit state before the first attempt: started at first_ms, a
+     * resend due at next_ms unless the outcome is recorded first; the
+     * StageAudit bytes the resends send again, hex. */
+    int64_t event_first_ms, event_next_ms;
+    const char *event_payload_hex;
     const char *payload_json;     /* createOpportunity input, redacted of raw ids */
 } a_store_opportunity;
 

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "b_signal.h"
 #include "med/ids.h"
 #include "med/names.h"
 #include "med/pbtrace.h"
@@ -110,22 +111,22 @@ static med_rc emit_decision_audit(const med_relay_in *in, const Mediation__V1__O
     return add_packed(out, &a.base, MED_SUBJ_AUDIT_PREFIX MED_STAGE_B MED_SUBJ_VERSION_SUFFIX, id, err);
 }
 
-static med_rc emit_signal(const med_relay_in *in, const Mediation__V1__OpportunitySeed *seed,
+static med_rc pack_signal(const med_relay_in *in, const Mediation__V1__OpportunitySeed *seed,
                           b_normalize_out *res, Mediation__V1__TraceContext *tc,
-                          med_relay_out *out, med_err *err)
+                          b_signal_msg *sig, med_err *err)
 {
+    med_rc rc = b_sig_digest(res->signal, sig->digest, err);
+    if (rc != MED_OK) return rc;
     Mediation__V1__BStageAuditLite body;
     mediation__v1__bstage_audit_lite__init(&body);
     body.signal_normalized_event_lite = res->signal;
+    /* The payload is sent unchanged by every attempt, so it names the
+     * event's identity only; the ack of each attempt is B's log and
+     * med_emit_acks_total{stage="b"}. */
     Mediation__V1__EventEmitAckLite ack;
     mediation__v1__event_emit_ack_lite__init(&ack);
-    /* The stream's duplicate window on the idempotency key is the ACK's
-     * dedup: a republished event is dropped there (B.10). */
     ack.event_idempotency_key = res->signal_idempotency_key;
-    ack.ack_status = S("accepted");
-    ack.ack_reason_code = S(MED_R_B_SIG_EVT_ACK_ACCEPTED);
-    ack.attempt = 1;
-    ack.acked_at_unix_ms = in->now_unix_ms;
+    ack.payload_digest = sig->digest;
     body.emit_ack = &ack;
     Mediation__V1__StageAudit a;
     audit_common(in, seed, tc, &a);
@@ -134,13 +135,14 @@ static med_rc emit_signal(const med_relay_in *in, const Mediation__V1__Opportuni
     a.audit_id = res->signal_idempotency_key;
     a.decision_action = S("allow");
     a.b_audit = &body;
-    return add_packed(out, &a.base, MED_SUBJ_AUDIT_PREFIX MED_STAGE_B MED_SUBJ_VERSION_SUFFIX,
-                      res->signal_idempotency_key, err);
+    return med_pb_pack(&a.base, &sig->data, &sig->len, err);
 }
 
 med_rc b_service_emit(const med_relay_in *in, const Mediation__V1__OpportunitySeed *seed,
-                      b_normalize_out *res, med_relay_out *out, med_err *err)
+                      b_normalize_out *res, med_relay_out *out, b_signal_msg *sig,
+                      med_err *err)
 {
+    if (sig) memset(sig, 0, sizeof *sig);
     b_trace t;
     med_rc rc = trace_with_hop(in, seed, &t, err);
     if (rc != MED_OK) return rc;
@@ -153,7 +155,7 @@ med_rc b_service_emit(const med_relay_in *in, const Mediation__V1__OpportunitySe
         rc = add_packed(out, &res->norm->base, MED_SUBJ_C_NORMALIZED, id, err);
     }
     if (rc == MED_OK) rc = emit_decision_audit(in, seed, res, &t.tc, out, err);
-    if (rc == MED_OK && res->signal) rc = emit_signal(in, seed, res, &t.tc, out, err);
+    if (rc == MED_OK && res->signal && sig) rc = pack_signal(in, seed, res, &t.tc, sig, err);
     res->norm->trace = NULL;
     free(t.hops);
     return rc;

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "med/emit_digest.h"
 #include "med/ids.h"
 #include "med/reason.h"
 
@@ -47,11 +48,23 @@ void b_sig_idempotency_key(const char *trace_key, const char *request_key,
 
 void b_sig_ack_decide(const char *stored_digest, const char *payload_digest, b_sig_ack *out)
 {
-    if (!stored_digest) {
+    med_emit_digest_state st =
+        stored_digest ? med_emit_digest_compare(stored_digest, strlen(stored_digest), payload_digest)
+                      : MED_EMIT_DIGEST_NEW;
+    if (st == MED_EMIT_DIGEST_NEW) {
         *out = (b_sig_ack){ "accepted", MED_R_B_SIG_EVT_ACK_ACCEPTED, 1 };
-    } else if (strcmp(stored_digest, payload_digest) == 0) {
-        *out = (b_sig_ack){ "duplicate", MED_R_B_SIG_EVT_ACK_DUPLICATE, 0 };
-    } else {
+    } else if (st == MED_EMIT_DIGEST_CONFLICT) {
         *out = (b_sig_ack){ "rejected", MED_R_B_SIG_EVT_PAYLOAD_CONFLICT, 0 };
+    } else {
+        *out = (b_sig_ack){ "duplicate", MED_R_B_SIG_EVT_ACK_DUPLICATE, 0 };
     }
+}
+
+med_rc b_sig_digest(const Mediation__V1__SignalNormalizedEventLite *ev, char out[65],
+                    med_err *err)
+{
+    Mediation__V1__SignalNormalizedEventLite c = *ev;
+    c.event_key = (char *)"";
+    c.event_at_unix_ms = 0;
+    return med_emit_digest_pb(&c.base, out, err);
 }

@@ -5,6 +5,7 @@
 
 #include <stdint.h>
 #include "med/err.h"
+#include "mediation/v1/opportunity.pb-c.h"
 
 typedef struct b_sig_decision {
     uint32_t sampling_hash;
@@ -36,5 +37,11 @@ typedef struct b_sig_ack {
  * none). Same digest -> duplicate (no second publish); another digest ->
  * b_sig_evt_payload_conflict. */
 void b_sig_ack_decide(const char *stored_digest, const char *payload_digest, b_sig_ack *out);
+
+/* The event's payload digest: its proto encoding without the uuidv7
+ * eventKey and the wall-clock eventAt (med/emit_digest.h), so a
+ * redelivered seed that rebuilds the same event is a repeat. */
+med_rc b_sig_digest(const Mediation__V1__SignalNormalizedEventLite *ev, char out[65],
+                    med_err *err);
 
 #endif

@@ -5,9 +5,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "b_emit.h"
 #include "b_normalize.h"
 #include "b_schema.h"
 #include "b_service.h"
+#include "med/js.h"
 #include "med/log.h"
 #include "med/names.h"
 #include "med/rconfig.h"
@@ -18,6 +20,7 @@ typedef struct b_ctx {
     med_rconfig *rconfig;
     const char *salt;
     const char *environment;   /* CONFIG_ENVIRONMENT */
+    b_emitter *emitter;        /* signal_normalized (B.10), its own thread */
 } b_ctx;
 
 static const char *nonempty(const char *a, const char *b)
@@ -72,6 +75,25 @@ static med_rc load_schema(b_ctx *c, const med_relay_in *in, const Mediation__V1_
     return MED_OK;
 }
 
+/* B.2: publish to C, StageAudit, then signal_normalized. The relay
+ * publishes the first two after this transform returns; the event goes to
+ * the emitter's queue, so its attempts never hold up the output to C. */
+static void submit_signal(b_ctx *c, const med_relay_in *in, const b_normalize_out *res,
+                          const b_signal_msg *sig)
+{
+    natsMsg *m = NULL;
+    med_err e;
+    med_err_clear(&e);
+    if (med_js_msg_new(MED_SUBJ_AUDIT_PREFIX MED_STAGE_B MED_SUBJ_VERSION_SUFFIX, sig->data,
+                       (int)sig->len, in->msg, &m, &e) != MED_OK) {
+        med_log_ctx lc = { .trace_id = in->headers->trace_key, .error_code = e.code };
+        MED_LOGW(&lc, "signal_normalized %s not queued: %s", res->signal_idempotency_key,
+                 e.message);
+        return;
+    }
+    b_emitter_submit(c->emitter, m, res->signal_idempotency_key, sig->digest, in->headers);
+}
+
 static med_rc transform(void *ud, const med_relay_in *in, med_relay_out *out, med_err *err)
 {
     b_ctx *c = ud;
@@ -91,7 +113,10 @@ static med_rc transform(void *ud, const med_relay_in *in, med_relay_out *out, me
                     : med_err_set(err, MED_ERR_IO, MED_R_INFRA_TRANSIENT_FAILURE, NULL, "no randomness");
     if (rc == MED_OK) rc = load_schema(c, in, seed, &entry, &bin, err);
     if (rc == MED_OK) rc = b_normalize_run(&bin, &res, err);
-    if (rc == MED_OK) rc = b_service_emit(in, seed, &res, out, err);
+    b_signal_msg sig = { 0 };
+    if (rc == MED_OK) rc = b_service_emit(in, seed, &res, out, &sig, err);
+    if (rc == MED_OK && sig.data) submit_signal(c, in, &res, &sig);
+    free(sig.data);
     b_normalize_out_free(&res);
     if (entry) med_rconfig_release(entry);
     mediation__v1__opportunity_seed__free_unpacked(seed, NULL);
@@ -134,12 +159,18 @@ int main(void)
         med_service_free(svc);
         return 1;
     }
+    if (b_emitter_start(svc, &ctx.emitter, &err) != MED_OK) {
+        MED_LOGE(NULL, "start-up failed: signal_normalized emitter: %s", err.message);
+        med_service_free(svc);
+        return 1;
+    }
     med_service_set_started(svc);
     med_rc rc = med_relay_run(svc, MED_STREAM_CHAIN, MED_SUBJ_B_SEED, transform, &ctx, &err);
     if (rc != MED_OK) {
         med_log_ctx lc = { .error_code = err.code };
         MED_LOGE(&lc, "consumer stopped: %s", err.message);
     }
+    b_emitter_stop(ctx.emitter);
     med_service_free(svc);
     return rc == MED_OK ? 0 : 1;
 }

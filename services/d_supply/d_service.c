@@ -5,8 +5,10 @@
 #include <string.h>
 #include "d_input.h"
 #include "d_output.h"
+#include "d_redeliver.h"
 #include "d_registry.h"
 #include "d_route.h"
+#include "d_store.h"
 #include "med/ids.h"
 #include "med/log.h"
 #include "med/names.h"
@@ -27,6 +29,8 @@ typedef struct d_job {
     d_run run;
     int planned;
     int skip;                        /* rcs already set: nothing to publish */
+    d_guard guard;                   /* D.9 redelivery lock / stored output */
+    int reuse;                       /* republish guard.reuse, route nothing */
     char check_code[D_CODE_MAX];
     int64_t start_mono_ms;
     int64_t start_unix_ms;
@@ -67,6 +71,64 @@ static med_rc load_config(d_service *svc, const med_relay_in *in, d_job *j, med_
     return MED_OK;
 }
 
+/* The relay retries on its backoff ladder; D.9 wants this nak delayed by
+ * the rest of the holder's budget instead. So D naks the message itself:
+ * nats.c then marks it acknowledged, and the consumer's own nak for the
+ * retryable error below is a no-op (only its retry history and metrics
+ * see it). d_rd_decide never waits on the last delivery, so this never
+ * ends in a dead letter. */
+static med_rc wait_for_holder(const med_relay_in *in, const d_job *j, med_err *err)
+{
+    int64_t delay = j->guard.verdict.delay_ms;
+    if (in->msg && natsMsg_NakWithDelay(in->msg, delay, NULL) != NATS_OK) {
+        med_log_ctx lc = { .trace_id = in->headers->trace_key, .request_id = in->headers->request_key,
+                           .error_code = MED_R_D_REDELIVERY_IN_FLIGHT };
+        MED_LOGW(&lc, "delayed nak failed; the backoff ladder applies");
+    }
+    return med_err_set(err, MED_ERR_UNAVAILABLE, MED_R_D_REDELIVERY_IN_FLIGHT, NULL,
+                       "another delivery is routing this opportunity (%s); back in %lld ms",
+                       j->guard.verdict.why, (long long)delay);
+}
+
+static int64_t strategy_timeout(const Mediation__V1__RoutingContextLite *rc)
+{
+    return rc && rc->execution_strategy_lite ? rc->execution_strategy_lite->strategy_timeout_ms : 0;
+}
+
+/* D.9 before any work: a redelivery whose output is stored is republished
+ * as is; one that another delivery is still routing waits for it. Returns
+ * 1 when the job is settled here. */
+static int guard(d_service *svc, const med_relay_in *in, d_job *j, med_rc *rc, med_err *err)
+{
+    const Mediation__V1__PolicyDecision *pd = j->pd;
+    const Mediation__V1__TraceKeys *k = pd->c_policy_decision_lite ? pd->c_policy_decision_lite->keys : NULL;
+    const Mediation__V1__RoutingContextLite *rcl = pd->routing_context_lite;
+    d_guard_in gi = {
+        .env = svc->app_env,
+        .tenant = first_set(in->headers->tenant, pd->trace ? pd->trace->tenant_id : ""),
+        .opportunity_key = k ? k->opportunity_key : NULL,
+        .attempt_key = k ? k->attempt_key : NULL,
+        .owner = in->instance,
+        .deadline_unix_ms = d_rd_deadline(in->now_unix_ms, rcl ? rcl->route_budget_ms : 0,
+                                          strategy_timeout(rcl)),
+        .now_unix_ms = med_now_unix_ms(),
+        .last_delivery = !in->info || in->info->num_delivered >= (uint64_t)svc->max_deliver,
+    };
+    d_store_begin(svc->store, &gi, &j->guard);
+    switch (j->guard.verdict.action) {
+    case D_RD_REUSE:
+        j->reuse = 1;
+        return 1;
+    case D_RD_WAIT:
+        *rc = wait_for_holder(in, j, err);
+        j->skip = 1;
+        return 1;
+    case D_RD_RUN:
+        break;
+    }
+    return 0;
+}
+
 static void reject(d_job *j, const char *code)
 {
     snprintf(j->check_code, sizeof j->check_code, "%s", code);
@@ -87,6 +149,7 @@ static void prepare(d_service *svc, const med_relay_in *in, d_job *j, med_rc *rc
         j->skip = 1;
         return;
     }
+    if (guard(svc, in, j, rc, err)) return;
     med_rc crc = load_config(svc, in, j, err);
     if (crc != MED_OK) {
         *rc = crc;
@@ -186,11 +249,14 @@ static Mediation__V1__EInputVersionAnchorsLite *e_anchors(const d_job *j,
     return v;
 }
 
-static void msg_id(const med_relay_in *in, const d_job *j, const char *prefix, char *out, size_t cap)
+/* D.9: both outputs carry d:<opportunityKey>:<attemptKey> (they go to
+ * different streams), so a re-run's publishes are dropped as duplicates. */
+static void msg_id(const med_relay_in *in, const d_job *j, char *out, size_t cap)
 {
-    const char *op = j->in.ctx.opportunity_key;
-    if (op && op[0]) snprintf(out, cap, "%s:%s", prefix, op);
-    else med_relay_msg_id(in, prefix, out, cap);
+    const Mediation__V1__CPolicyDecisionLite *cp = j->pd->c_policy_decision_lite;
+    const Mediation__V1__TraceKeys *k = cp ? cp->keys : NULL;
+    if (!k || d_rd_msg_id(k->opportunity_key, k->attempt_key, out, cap) != 0)
+        med_relay_msg_id(in, "d", out, cap);
 }
 
 static med_rc publish_compose(const med_relay_in *in, d_job *j, const d_output *o,
@@ -225,7 +291,7 @@ static med_rc publish_compose(const med_relay_in *in, d_job *j, const d_output *
     med_rc rc = med_pb_pack(&ci.base, &buf, &len, err);
     if (rc != MED_OK) return rc;
     char id[192];
-    msg_id(in, j, "d.compose", id, sizeof id);
+    msg_id(in, j, id, sizeof id);
     return med_relay_out_add(out, MED_SUBJ_E_COMPOSE, id, buf, len, 0, err);
 }
 
@@ -235,7 +301,7 @@ static med_rc publish_audit(const med_relay_in *in, d_job *j, const d_output *o,
     Mediation__V1__StageAudit sa;
     mediation__v1__stage_audit__init(&sa);
     char id[192];
-    msg_id(in, j, "d.audit", id, sizeof id);
+    msg_id(in, j, id, sizeof id);
     sa.trace = (Mediation__V1__TraceContext *)tc;
     sa.stage = MED_STAGE_D;
     sa.kind = "decision";
@@ -283,7 +349,7 @@ static med_rc build_output(d_job *j, d_output *o, med_err *err)
     return d_output_build(&oi, o, err);
 }
 
-static med_rc emit(const med_relay_in *in, d_job *j, med_relay_out *out, med_err *err)
+static med_rc emit(d_service *svc, const med_relay_in *in, d_job *j, med_relay_out *out, med_err *err)
 {
     d_output o;
     med_rc rc = build_output(j, &o, err);
@@ -295,13 +361,17 @@ static med_rc emit(const med_relay_in *in, d_job *j, med_relay_out *out, med_err
     rc = med_pb_trace_with_hop(j->pd->trace, &hop, &tc, &hop_storage, &hops, err);
     if (rc == MED_OK) rc = publish_compose(in, j, &o, &tc, out, err);
     if (rc == MED_OK) rc = publish_audit(in, j, &o, &tc, out, err);
+    /* Stored before the relay publishes: a publish that fails is retried
+     * from this very output. */
+    if (rc == MED_OK) d_store_output(svc->store, &j->guard, out);
     free(hops);
     d_output_free(&o);
     return rc;
 }
 
-static void job_free(d_job *j)
+static void job_free(d_service *svc, d_job *j)
 {
+    d_store_end(svc->store, &j->guard);
     d_run_free(&j->run);
     if (j->planned) d_plan_clear(&j->plan);
     if (j->reg) {
@@ -318,8 +388,15 @@ static void bind(d_service *svc, med_service *s)
     if (svc->rconfig || !s) return;
     svc->rconfig = med_service_rconfig(s);
     svc->environment = med_service_config_environment(s);
-    if (!svc->http)
-        svc->http = d_http_new((size_t)med_config_int(med_service_config(s), "D_MAX_RESPONSE_BYTES"));
+    const med_config *cfg = med_service_config(s);
+    svc->app_env = med_config_env_name(med_config_env(cfg));
+    svc->max_deliver = (int)med_config_int(cfg, "JS_MAX_DELIVER");
+    if (!svc->http) svc->http = d_http_new((size_t)med_config_int(cfg, "D_MAX_RESPONSE_BYTES"));
+    /* Without it (ENOMEM) D runs unguarded, as when Redis is down. */
+    if (!svc->store)
+        svc->store = d_store_new(med_config_str(cfg, "REDIS_HOST"), (int)med_config_int(cfg, "REDIS_PORT"),
+                                 (int)med_config_int(cfg, "D_REDIS_TIMEOUT_MS"),
+                                 med_config_int(cfg, "D_REDELIVERY_WINDOW_SEC") * 1000);
 }
 
 void d_service_batch(void *ud, const med_relay_in *ins, size_t n, med_relay_out *outs,
@@ -345,8 +422,11 @@ void d_service_batch(void *ud, const med_relay_in *ins, size_t n, med_relay_out 
     while (route_round(svc, jobs, n, rcs, errs) > 0) {
     }
     for (size_t i = 0; i < n; i++) {
-        if (!jobs[i].skip && rcs[i] == MED_OK) rcs[i] = emit(&ins[i], &jobs[i], &outs[i], &errs[i]);
-        job_free(&jobs[i]);
+        if (jobs[i].reuse && rcs[i] == MED_OK)
+            rcs[i] = d_guard_republish(&jobs[i].guard, &outs[i], &errs[i]);
+        else if (!jobs[i].skip && rcs[i] == MED_OK)
+            rcs[i] = emit(svc, &ins[i], &jobs[i], &outs[i], &errs[i]);
+        job_free(svc, &jobs[i]);
     }
     free(jobs);
 }

@@ -210,6 +210,7 @@
     X(D_NF_TARGETING_UNMATCHED,                            "d_nf_targeting_unmatched") \
     X(D_NF_UNKNOWN,                                        "d_nf_unknown") \
     X(D_OPTIONAL_MISSING_IGNORED,                          "d_optional_missing_ignored") \
+    X(D_REDELIVERY_IN_FLIGHT,                              "d_redelivery_in_flight") \
     X(D_ROUTE_AUDIT_INCONSISTENT_CONCLUSION,               "d_route_audit_inconsistent_conclusion") \
     X(D_ROUTE_AUDIT_INVALID_ROUTE_OUTCOME,                 "d_route_audit_invalid_route_outcome") \
     X(D_ROUTE_AUDIT_INVALID_ROUTE_TIER,                    "d_route_audit_invalid_route_tier") \

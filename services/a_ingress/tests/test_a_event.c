@@ -10,6 +10,7 @@
 #include "a_create.h"
 #include "a_event.h"
 #include "a_types.h"
+#include "med/emit_publish.h"
 #include "med/reason.h"
 
 typedef struct create_fx {
@@ -166,6 +167,59 @@ static void case18_conflict_and_duplicate(void **state)
     assert_string_equal(a_event_missing_field(&ev), "eventKey");
 }
 
+/* 17/18: the real publish results behind the table (common/emit_*). */
+static void case17_18_publish_outcomes(void **state)
+{
+    (void)state;
+    assert_int_equal(med_emit_classify(NATS_OK, 0, 0), A_PUB_ACK);
+    assert_int_equal(med_emit_classify(NATS_OK, 0, 1), A_PUB_ACK_DUPLICATE);
+    assert_int_equal(med_emit_classify(NATS_TIMEOUT, 0, 0), A_PUB_RETRYABLE);
+    assert_int_equal(med_emit_classify(NATS_NO_RESPONDERS, 0, 0), A_PUB_RETRYABLE);
+    assert_int_equal(med_emit_classify(NATS_CONNECTION_DISCONNECTED, 0, 0), A_PUB_RETRYABLE);
+    assert_int_equal(med_emit_classify(NATS_ERR, JSStreamNotFoundErr, 0), A_PUB_RETRYABLE);
+    assert_int_equal(med_emit_classify(NATS_ERR, JSClusterNotAvailErr, 0), A_PUB_RETRYABLE);
+    assert_int_equal(med_emit_classify(NATS_ERR, JSStreamOfflineErr, 0), A_PUB_RETRYABLE);
+    assert_int_equal(med_emit_classify(NATS_ERR, JSStreamWrongLastSequenceErr, 0), A_PUB_FAILED);
+    assert_int_equal(med_emit_classify(NATS_MAX_PAYLOAD, 0, 0), A_PUB_FAILED);
+    /* the digest store's values */
+    const char *d = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+    char v[80];
+    assert_int_equal(med_emit_digest_compare(NULL, 0, d), MED_EMIT_DIGEST_NEW);
+    med_emit_digest_value(d, 0, v, sizeof v);
+    assert_int_equal(med_emit_digest_compare(v, strlen(v), d), MED_EMIT_DIGEST_RESEND);
+    med_emit_digest_value(d, 1, v, sizeof v);
+    assert_int_equal(med_emit_digest_compare(v, strlen(v), d), MED_EMIT_DIGEST_ACKED);
+    v[0] = 'b';
+    assert_int_equal(med_emit_digest_compare(v, strlen(v), d), MED_EMIT_DIGEST_CONFLICT);
+    /* exhausted is flagged for the alert */
+    a_emit_ack ack;
+    a_event_ack(A_PUB_RETRYABLE, 2, 0, 1001, 6000, &ack);
+    assert_true(ack.exhausted);
+    assert_false(ack.retryable);
+}
+
+/* The digest leaves out eventKey and the wall-clock fields only. */
+static void case18_event_digest(void **state)
+{
+    (void)state;
+    Mediation__V1__OpportunityCreatedEventLite ev;
+    mediation__v1__opportunity_created_event_lite__init(&ev);
+    ev.event_key = (char *)"evt_oc_1";
+    ev.event_at_unix_ms = 1;
+    ev.placement_id = (char *)"plc_feed";
+    char a[65], b[65];
+    med_err e;
+    assert_int_equal(a_event_digest(&ev, a, &e), MED_OK);
+    ev.event_key = (char *)"evt_oc_2";
+    ev.event_at_unix_ms = 2;
+    ev.handoff_to_b_at_unix_ms = 3;
+    assert_int_equal(a_event_digest(&ev, b, &e), MED_OK);
+    assert_string_equal(a, b);
+    ev.placement_id = (char *)"plc_other";
+    assert_int_equal(a_event_digest(&ev, b, &e), MED_OK);
+    assert_string_not_equal(a, b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -174,6 +228,8 @@ int main(void)
         cmocka_unit_test(case16_event_keys),
         cmocka_unit_test(case17_retry_ladder_and_exhaustion),
         cmocka_unit_test(case18_conflict_and_duplicate),
+        cmocka_unit_test(case17_18_publish_outcomes),
+        cmocka_unit_test(case18_event_digest),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

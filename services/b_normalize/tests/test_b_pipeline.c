@@ -11,6 +11,7 @@
 #include "b_audit.h"
 #include "b_fixture.h"
 #include "b_service.h"
+#include "b_signal.h"
 #include "med/names.h"
 #include "med/reason.h"
 #include "mediation/v1/compose.pb-c.h"
@@ -97,7 +98,7 @@ static void test_b11_case01_fixture_g_continue(void **state)
     med_relay_in in = { .stage = "b", .instance = "b-1", .now_unix_ms = B_FIX_NOW };
     med_relay_out ro = { .n = 0 };
     med_err e;
-    assert_int_equal(b_service_emit(&in, &fx.seed, &out, &ro, &e), MED_OK);
+    assert_int_equal(b_service_emit(&in, &fx.seed, &out, &ro, NULL, &e), MED_OK);
     assert_true(ro.n >= 2);
     assert_string_equal(ro.pubs[0].subject, MED_SUBJ_C_NORMALIZED);
     assert_string_equal(ro.pubs[0].msg_id, "b.norm:opp_b_001");
@@ -120,7 +121,7 @@ static void test_b11_case02_bad_input_rejects(void **state)
     med_relay_in in = { .stage = "b", .instance = "b-1", .now_unix_ms = B_FIX_NOW };
     med_relay_out ro = { .n = 0 };
     med_err e;
-    assert_int_equal(b_service_emit(&in, &fx.seed, &out, &ro, &e), MED_OK);
+    assert_int_equal(b_service_emit(&in, &fx.seed, &out, &ro, NULL, &e), MED_OK);
     assert_string_equal(ro.pubs[0].subject, MED_SUBJ_E_COMPOSE);
     assert_string_equal(ro.pubs[0].msg_id, "b.compose:opp_b_001");
     Mediation__V1__ComposeInput *ci =
@@ -413,6 +414,54 @@ static void test_b11_case17_invalid_rule_still_published(void **state)
     json_decref(doc);
 }
 
+/* Packs the sampled-in event as b_service_emit hands it to the emitter. */
+static b_signal_msg pack_signal_of(const char *event_key, int64_t now_ms)
+{
+    json_t *doc = json_pack("{s:i}", "sampleRateBps", 10000);
+    b_normalize_out_free(&out);
+    b_fixture_init(&fx);
+    b_normalize_in bin = { .seed = &fx.seed, .schema_doc = doc, .salt = "test_salt",
+                           .now_unix_ms = now_ms, .signal_event_key = event_key };
+    med_err e;
+    assert_int_equal(b_normalize_run(&bin, &out, &e), MED_OK);
+    assert_non_null(out.signal);
+    med_relay_in in = { .stage = "b", .instance = "b-1", .now_unix_ms = now_ms };
+    med_relay_out ro = { .n = 0 };
+    b_signal_msg sig;
+    assert_int_equal(b_service_emit(&in, &fx.seed, &out, &ro, &sig, &e), MED_OK);
+    /* the event is not a relay output: it never holds up the output to C */
+    for (int i = 0; i < ro.n; i++) assert_string_not_equal(ro.pubs[i].msg_id, out.signal_idempotency_key);
+    med_relay_out_free(&ro);
+    json_decref(doc);
+    return sig;
+}
+
+/* 18 (pipeline part): the packed event is StageAudit{signal_normalized}
+ * with its digest; a rebuilt event (new eventKey, later eventAt) keeps the
+ * digest (a repeat, not a conflict); other sampledSemanticSlots change it. */
+static void test_b11_case18_signal_digest(void **state)
+{
+    (void)state;
+    b_signal_msg a = pack_signal_of("evt_b_sig_0001", B_FIX_NOW);
+    assert_non_null(a.data);
+    Mediation__V1__StageAudit *sa = mediation__v1__stage_audit__unpack(NULL, a.len, a.data);
+    assert_non_null(sa);
+    assert_string_equal(sa->kind, "signal_normalized");
+    assert_string_equal(sa->audit_id, out.signal_idempotency_key);
+    assert_string_equal(sa->b_audit->emit_ack->payload_digest, a.digest);
+    assert_string_equal(sa->b_audit->signal_normalized_event_lite->event_key, "evt_b_sig_0001");
+    mediation__v1__stage_audit__free_unpacked(sa, NULL);
+    b_signal_msg b = pack_signal_of("evt_b_sig_0002", B_FIX_NOW + 5000);
+    assert_string_equal(a.digest, b.digest);
+    char changed[65];
+    med_err e;
+    out.signal->n_sampled_semantic_slots--;
+    assert_int_equal(b_sig_digest(out.signal, changed, &e), MED_OK);
+    assert_string_not_equal(changed, a.digest);
+    free(a.data);
+    free(b.data);
+}
+
 /* 19: config failures carried by the seed. */
 static void test_b11_case19_config_gate(void **state)
 {
@@ -473,6 +522,7 @@ int main(void)
         T(test_b11_case07_priority_override),
         T(test_b11_case10_app_context),
         T(test_b11_case12_undeclared_numeric_signal),
+        T(test_b11_case18_signal_digest),
         T(test_b11_case13_redaction),
         T(test_b11_case15_projection),
         T(test_b11_case16_mapping_audit),

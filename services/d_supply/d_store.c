@@ -1,0 +1,232 @@
+#include "d_store.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "med/ids.h"
+#include "med/log.h"
+#include "med/metrics.h"
+#include "med/reason.h"
+#include "med/redis.h"
+
+#define D_STORE_RETRY_MS 1000
+
+struct d_store {
+    char *host;
+    int port;
+    int timeout_ms;
+    int64_t ttl_ms;
+    med_redis *r;              /* NULL until connected */
+    int64_t next_try_mono_ms;  /* skip Redis until then after a failure */
+};
+
+d_store *d_store_new(const char *host, int port, int timeout_ms, int64_t ttl_ms)
+{
+    d_store *s = calloc(1, sizeof *s);
+    if (!s || !(s->host = strdup(host && host[0] ? host : "127.0.0.1"))) {
+        free(s);
+        return NULL;
+    }
+    s->port = port;
+    s->timeout_ms = timeout_ms;
+    s->ttl_ms = ttl_ms;
+    return s;
+}
+
+void d_store_free(d_store *s)
+{
+    if (!s) return;
+    med_redis_close(s->r);
+    free(s->host);
+    free(s);
+}
+
+static void log_redis(const char *what, const med_err *e)
+{
+    med_log_ctx lc = { .error_code = e->code };
+    MED_LOGW(&lc, "D redelivery guard: %s: %s", what, e->message);
+}
+
+/* The connection, or NULL while Redis is being skipped. */
+static med_redis *redis(d_store *s)
+{
+    if (med_mono_ms() < s->next_try_mono_ms) return NULL;
+    if (s->r) return s->r;
+    med_err e;
+    if (med_redis_connect(s->host, s->port, s->timeout_ms, &s->r, &e) == MED_OK) return s->r;
+    s->next_try_mono_ms = med_mono_ms() + D_STORE_RETRY_MS;
+    log_redis("connect", &e);
+    return NULL;
+}
+
+/* An unreachable Redis is skipped for a while; a server error is not. */
+static void failed(d_store *s, const char *what, const med_err *e)
+{
+    if (e->rc == MED_ERR_UNAVAILABLE) s->next_try_mono_ms = med_mono_ms() + D_STORE_RETRY_MS;
+    log_redis(what, e);
+}
+
+static d_rd_lock take_lock(d_store *s, med_redis *r, d_guard *g)
+{
+    int acquired = 0;
+    med_err e;
+    if (med_redis_set_nx(r, g->lock_key, g->lock_val, g->lock_len, s->ttl_ms, &acquired, &e) != MED_OK) {
+        failed(s, "lock", &e);
+        return D_RD_LOCK_DOWN;
+    }
+    return acquired ? D_RD_LOCK_ACQUIRED : D_RD_LOCK_HELD;
+}
+
+static d_rd_out read_output(d_store *s, med_redis *r, d_guard *g)
+{
+    uint8_t *v = NULL;
+    size_t n = 0;
+    med_err e;
+    med_rc rc = med_redis_get(r, g->out_key, &v, &n, &e);
+    if (rc == MED_ERR_NOT_FOUND) return D_RD_OUT_ABSENT;
+    if (rc != MED_OK) {
+        failed(s, "read output", &e);
+        return D_RD_OUT_DOWN;
+    }
+    rc = d_rd_record_decode(v, n, &g->reuse, &e);
+    free(v);
+    if (rc == MED_OK) return D_RD_OUT_FOUND;
+    /* A record this version cannot read is as good as none: route again
+     * and overwrite it. */
+    log_redis(g->out_key, &e);
+    return D_RD_OUT_ABSENT;
+}
+
+/* The holder's deadline; 0 when the lock vanished or does not decode,
+ * -1 when Redis did not answer. */
+static int64_t holder_deadline(d_store *s, med_redis *r, d_guard *g)
+{
+    uint8_t *v = NULL;
+    size_t n = 0;
+    med_err e;
+    med_rc rc = med_redis_get(r, g->lock_key, &v, &n, &e);
+    if (rc == MED_ERR_NOT_FOUND) return 0;
+    if (rc != MED_OK) {
+        failed(s, "read lock", &e);
+        return -1;
+    }
+    int64_t at = d_rd_lock_deadline(v, n);
+    free(v);
+    return at;
+}
+
+/* The Redis reads behind the verdict, in an order without a gap: the
+ * holder stores its output before its lock can lapse, so after our SET NX
+ * either we hold the lock, or the output read below sees the holder's
+ * result, or the holder is still at work. */
+static void observe(d_store *s, d_guard *g, d_rd_view *v)
+{
+    med_redis *r = redis(s);
+    if (!r) return;   /* lock and output stay DOWN */
+    v->lock = take_lock(s, r, g);
+    if (v->lock == D_RD_LOCK_DOWN) return;
+    v->out = read_output(s, r, g);
+    if (v->lock != D_RD_LOCK_HELD || v->out != D_RD_OUT_ABSENT) return;
+    int64_t at = holder_deadline(s, r, g);
+    if (at < 0) v->lock = D_RD_LOCK_DOWN;
+    else v->holder_deadline_unix_ms = at;
+}
+
+static int guard_keys(const d_guard_in *in, d_guard *g)
+{
+    return d_rd_key(in->env, "lock", in->tenant, in->opportunity_key, in->attempt_key, g->lock_key,
+                    sizeof g->lock_key) == 0 &&
+           d_rd_key(in->env, "out", in->tenant, in->opportunity_key, in->attempt_key, g->out_key,
+                    sizeof g->out_key) == 0;
+}
+
+static void take_over(d_store *s, d_guard *g)
+{
+    med_redis *r = redis(s);
+    med_err e;
+    if (r && med_redis_set(r, g->lock_key, g->lock_val, g->lock_len, s->ttl_ms, &e) != MED_OK)
+        failed(s, "take over lock", &e);
+}
+
+static const char *result_of(const d_rd_verdict *v, int keyed)
+{
+    switch (v->action) {
+    case D_RD_REUSE: return "reuse";
+    case D_RD_WAIT: return "wait";
+    case D_RD_RUN: break;
+    }
+    if (v->take_over) return "take_over";
+    if (v->store) return "run";
+    return keyed ? "unguarded" : "unkeyed";
+}
+
+/* Operators watch "unguarded" (Redis trouble: duplicates left to the
+ * stream) and "reuse" / "wait" (redeliveries and contended replicas). */
+static void count(const d_rd_verdict *v, int keyed)
+{
+    char labels[48];
+    snprintf(labels, sizeof labels, "result=\"%s\"", result_of(v, keyed));
+    med_counter_inc(med_counter_get("med_redelivery_guard_total",
+                                    "D messages by what the D.9 redelivery guard decided", labels));
+}
+
+void d_store_begin(d_store *s, const d_guard_in *in, d_guard *g)
+{
+    memset(g, 0, sizeof *g);
+    d_rd_view v = { .now_unix_ms = in->now_unix_ms, .last_delivery = in->last_delivery };
+    med_err e;
+    v.keyed = s && guard_keys(in, g) &&
+              d_rd_lock_encode(in->owner, in->deadline_unix_ms, &g->lock_val, &g->lock_len, &e) == MED_OK;
+    if (v.keyed) observe(s, g, &v);
+    g->verdict = d_rd_decide(&v);
+    count(&g->verdict, v.keyed);
+    if (g->verdict.take_over) take_over(s, g);
+    g->holds = g->verdict.action == D_RD_RUN && g->verdict.store;
+}
+
+med_rc d_guard_republish(const d_guard *g, med_relay_out *out, med_err *err)
+{
+    for (int i = 0; i < g->reuse.n; i++) {
+        const d_rd_pub *p = &g->reuse.pubs[i];
+        uint8_t *copy = malloc(p->len ? p->len : 1);
+        if (!copy) return med_err_set(err, MED_ERR_NOMEM, MED_R_INFRA_NOMEM, NULL, "republish");
+        if (p->len) memcpy(copy, p->data, p->len);
+        med_rc rc = med_relay_out_add(out, p->subject, p->msg_id, copy, p->len, 0, err);
+        if (rc != MED_OK) return rc;
+    }
+    return MED_OK;
+}
+
+void d_store_output(d_store *s, d_guard *g, const med_relay_out *out)
+{
+    if (!g->holds || out->n < 1 || out->n > D_RD_MAX_PUBS) return;
+    d_rd_pub pubs[D_RD_MAX_PUBS];
+    for (int i = 0; i < out->n; i++)
+        pubs[i] = (d_rd_pub){ .subject = out->pubs[i].subject, .msg_id = out->pubs[i].msg_id,
+                              .data = out->pubs[i].data, .len = out->pubs[i].len };
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    med_err e;
+    if (d_rd_record_encode(pubs, out->n, &buf, &len, &e) != MED_OK) {
+        log_redis("encode output", &e);
+        return;
+    }
+    med_redis *r = redis(s);
+    if (r && med_redis_set(r, g->out_key, buf, len, s->ttl_ms, &e) == MED_OK) g->stored = 1;
+    else if (r) failed(s, "store output", &e);
+    free(buf);
+}
+
+void d_store_end(d_store *s, d_guard *g)
+{
+    if (s && g->holds && !g->stored) {
+        med_redis *r = redis(s);
+        int deleted = 0;
+        med_err e;
+        if (r && med_redis_del_if_equal(r, g->lock_key, g->lock_val, g->lock_len, &deleted, &e) != MED_OK)
+            failed(s, "release lock", &e);
+    }
+    d_rd_record_free(&g->reuse);
+    free(g->lock_val);
+    g->lock_val = NULL;
+}

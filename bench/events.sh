@@ -11,7 +11,7 @@
 #   4. closure lag: closures still open past the terminal wait at the end
 #   5. peak RSS (VmHWM) of every service
 #   bench/events.sh [seconds=20] [connections=8] [deliveries=3000]
-# Env: MED_BUILD_DIR (build-bench), BENCH_DIR.
+# Env: MED_BUILD_DIR (build-bench), BENCH_DIR, BENCH_PG_SLOW_MS, BENCH_PG_STATS.
 set -uo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=bench/lib-stack.sh
@@ -22,6 +22,7 @@ command -v wrk >/dev/null || { echo "events: wrk missing (apt-get install wrk)" 
 [ -x "$BUILD/bench/js_pub" ] || { echo "events: $BUILD/bench/js_pub missing (meson configure -Dbench=true)" >&2; exit 1; }
 
 trap 'bench_nets_down; stack_down' EXIT
+[ -n "${BENCH_PG_STATS:-}" ] && export PG_EXTRA_OPTS="-c shared_preload_libraries=pg_stat_statements,auto_explain -c auto_explain.log_min_duration=${BENCH_PG_STATS_EXPLAIN_MS:-20} -c auto_explain.log_analyze=on"
 mkdir -p "$BENCH_DIR"
 bench_nets_up || exit 1
 # shellcheck disable=SC2086
@@ -124,6 +125,13 @@ if [ -n "${BENCH_PG_SLOW_MS:-}" ]; then
     psql_admin -c "ALTER SYSTEM SET log_min_duration_statement = ${BENCH_PG_SLOW_MS}" \
                -c "SELECT pg_reload_conf()" >/dev/null
 fi
+# BENCH_PG_STATS=1 starts PostgreSQL with pg_stat_statements and prints the
+# statements that cost the most time, from the start of the ingest through
+# G's drain (see stack_up: PG_EXTRA_OPTS reaches tests/harness/infra.sh).
+if [ -n "${BENCH_PG_STATS:-}" ]; then
+    psql_admin -c "CREATE EXTENSION IF NOT EXISTS pg_stat_statements" \
+               -c "SELECT pg_stat_statements_reset()" >/dev/null
+fi
 
 echo; echo "=== 3. sustained ingest: wrk -t2 -c$CONNS -d${DUR}s, 100 events per batch"
 ( for s in $(seq 1 $((DUR + 1))); do sleep 1; echo "t=${s}s $(counts)"; done ) > "$BENCH_DIR/lag.txt" &
@@ -145,6 +153,14 @@ for _ in $(seq 1 300); do
     last=$AR; sleep 1
 done
 echo "G drained $((AR - AR1)) more rows in $(echo "$(date +%s.%N) - $t0" | bc | cut -c1-5) s after the load stopped"
+
+if [ -n "${BENCH_PG_STATS:-}" ]; then
+    echo; echo "=== 4b. PostgreSQL statements by total time (ingest + drain)"
+    psql_admin -F ' | ' -c "SELECT round(total_exec_time)::bigint AS ms, calls, rows,
+        round((total_exec_time / greatest(calls, 1))::numeric, 2) AS ms_per_call,
+        left(regexp_replace(query, '\\s+', ' ', 'g'), 110)
+        FROM pg_stat_statements ORDER BY total_exec_time DESC LIMIT 25"
+fi
 
 echo; echo "=== 5. closure lag"
 psql_admin -c "SELECT 'open closures past the terminal wait: ' || count(*) FROM f_closures

@@ -114,15 +114,15 @@ static med_rc publish_build(natsMsg *in, const med_relay_pub *p, natsMsg **out, 
     return MED_OK;
 }
 
-static med_rc publish_one(med_service *svc, natsMsg *in, const med_relay_pub *p, med_err *err)
+static med_rc publish_one(med_js *js, natsMsg *in, const med_relay_pub *p, med_err *err)
 {
     natsMsg *m = NULL;
     med_rc rc = publish_build(in, p, &m, err);
     if (rc != MED_OK) return rc;
     if (p->core)
-        rc = med_js_publish_core(med_service_js(svc), m, err);
+        rc = med_js_publish_core(js, m, err);
     else
-        rc = med_js_publish(med_service_js(svc), m, p->msg_id[0] ? p->msg_id : NULL, NULL, err);
+        rc = med_js_publish(js, m, p->msg_id[0] ? p->msg_id : NULL, NULL, err);
     natsMsg_Destroy(m);
     return rc;
 }
@@ -151,10 +151,10 @@ static void relay_in_init(med_service *svc, natsMsg *msg, const med_delivery_inf
 }
 
 /* Publishes what a transform produced (rc is its result), frees out. */
-static med_disposition relay_finish(med_service *svc, natsMsg *msg, const med_trace_headers *h,
+static med_disposition relay_finish(med_js *js, natsMsg *msg, const med_trace_headers *h,
                                     med_rc rc, med_relay_out *out, med_err *err)
 {
-    for (int i = 0; rc == MED_OK && i < out->n; i++) rc = publish_one(svc, msg, &out->pubs[i], err);
+    for (int i = 0; rc == MED_OK && i < out->n; i++) rc = publish_one(js, msg, &out->pubs[i], err);
     med_relay_out_free(out);
     if (rc != MED_OK) {
         med_log_ctx lc = { .trace_id = h->trace_key, .request_id = h->request_key,
@@ -175,7 +175,7 @@ med_disposition med_relay_handle(med_service *svc, med_relay_transform_fn fn, vo
     if (fault_injected(svc, msg, in.stage, &d, err)) return d;
     med_relay_out out = { .n = 0 };
     med_rc rc = fn(ud, &in, &out, err);
-    return relay_finish(svc, msg, &h, rc, &out, err);
+    return relay_finish(med_service_js(svc), msg, &h, rc, &out, err);
 }
 
 
@@ -216,6 +216,7 @@ typedef struct batch_slot {
 
 typedef struct batch_ctx {
     med_service *svc;
+    med_js *js;                  /* this loop's JetStream context (its own acks to wait on) */
     med_relay_batch_fn fn;
     void *ud;
     batch_slot *slots;
@@ -265,7 +266,6 @@ static void batch_slot_info(batch_slot *s)
  * output carries its Nats-Msg-Id). */
 static void batch_publish(batch_ctx *b)
 {
-    med_service *svc = b->svc;
     int any_async = 0;
     for (int i = 0; i < b->n; i++) {
         batch_slot *s = &b->slots[i];
@@ -273,13 +273,13 @@ static void batch_publish(batch_ctx *b)
         for (int k = 0; b->rcs[i] == MED_OK && !s->faulted && k < o->n; k++) {
             med_relay_pub *p = &o->pubs[k];
             if (p->core) {
-                b->rcs[i] = publish_one(svc, s->msg, p, &b->errs[i]);
+                b->rcs[i] = publish_one(b->js, s->msg, p, &b->errs[i]);
                 continue;
             }
             natsMsg *m = NULL;
             b->rcs[i] = publish_build(s->msg, p, &m, &b->errs[i]);
             if (b->rcs[i] != MED_OK) break;
-            b->rcs[i] = med_js_publish_async(med_service_js(svc), m,
+            b->rcs[i] = med_js_publish_async(b->js, m,
                                              p->msg_id[0] ? p->msg_id : NULL, &b->errs[i]);
             if (b->rcs[i] != MED_OK) natsMsg_Destroy(m);
             any_async = 1;
@@ -289,7 +289,7 @@ static void batch_publish(batch_ctx *b)
     if (!any_async) return;
     med_err e;
     med_err_clear(&e);
-    med_rc rc = med_js_publish_async_complete(med_service_js(svc), 0, &e);
+    med_rc rc = med_js_publish_async_complete(b->js, 0, &e);
     if (rc == MED_OK) return;
     for (int i = 0; i < b->n; i++)
         if (b->rcs[i] == MED_OK && !b->slots[i].faulted) {
@@ -340,7 +340,7 @@ static med_disposition batch_handler(void *ud, natsMsg *msg, const med_delivery_
         med_relay_out out = { .n = 0 };
         med_rc rc = MED_OK;
         b->fn(b->ud, &in, 1, &out, &rc, err);
-        return relay_finish(b->svc, msg, &h, rc, &out, err);
+        return relay_finish(b->js, msg, &h, rc, &out, err);
     }
     b->next++;
     batch_slot *s = &b->slots[i];
@@ -351,7 +351,7 @@ static med_disposition batch_handler(void *ud, natsMsg *msg, const med_delivery_
     } else {
         med_relay_out none = { .n = 0 };
         if (b->rcs[i] != MED_OK) *err = b->errs[i];
-        d = relay_finish(b->svc, msg, &s->h, b->rcs[i], &none, err);
+        d = relay_finish(b->js, msg, &s->h, b->rcs[i], &none, err);
     }
     jsMsgMetaData_Destroy(s->meta);
     s->meta = NULL;
@@ -361,12 +361,19 @@ static med_disposition batch_handler(void *ud, natsMsg *msg, const med_delivery_
 med_rc med_relay_run_batch(med_service *svc, const char *stream, const char *in_subject,
                            med_relay_batch_fn fn, void *ud, med_err *err)
 {
-    batch_ctx b = { .svc = svc, .fn = fn, .ud = ud };
+    return med_relay_run_batch_on(svc, med_service_js(svc), stream, in_subject, fn, ud, err);
+}
+
+med_rc med_relay_run_batch_on(med_service *svc, med_js *js, const char *stream,
+                              const char *in_subject, med_relay_batch_fn fn, void *ud,
+                              med_err *err)
+{
+    batch_ctx b = { .svc = svc, .js = js, .fn = fn, .ud = ud };
     med_consumer_opts co;
     char durable[64];
     snprintf(durable, sizeof durable, "stage_%s", med_service_stage(svc));
     med_service_consumer_opts(svc, stream, durable, in_subject, &co);
-    med_rc rc = med_consumer_run_batched(med_service_js(svc), &co, batch_prepare, batch_handler,
+    med_rc rc = med_consumer_run_batched(js, &co, batch_prepare, batch_handler,
                                          &b, med_service_stop_flag(svc), err);
     free(b.slots);
     free(b.ins);

@@ -25,11 +25,12 @@ void f_service_windows(const med_config *cfg, f_windows *w)
     w->inflight_lock_ms = med_config_int(cfg, "F_INFLIGHT_LOCK_SEC") * 1000;
 }
 
-med_rc f_service_init(f_service *fs, med_service *svc, med_err *err)
+med_rc f_service_init(f_service *fs, med_service *svc, med_pg *pg, med_js *js, med_err *err)
 {
     memset(fs, 0, sizeof *fs);
     fs->svc = svc;
-    fs->pg = med_service_pg(svc);
+    fs->pg = pg;
+    fs->js = js;
     const med_config *cfg = med_service_config(svc);
     f_service_windows(cfg, &fs->windows);
     /* No app config carries eventIdGlobalUniqueVerified yet: global_unique
@@ -37,8 +38,9 @@ med_rc f_service_init(f_service *fs, med_service *svc, med_err *err)
     fs->event_id_global_verified = 0;
     fs->redis = f_redis_new(med_config_str(cfg, "REDIS_HOST"), (int)med_config_int(cfg, "REDIS_PORT"),
                             200);
-    if (!fs->pg)
-        return med_err_set(err, MED_ERR_INVALID, MED_R_INFRA_PG_UNAVAILABLE, NULL, "F needs PostgreSQL");
+    if (!fs->pg || !fs->js)
+        return med_err_set(err, MED_ERR_INVALID, MED_R_INFRA_PG_UNAVAILABLE, NULL,
+                           "F needs PostgreSQL and JetStream");
     med_rc rc = f_store_prepare(fs->pg, err);
     fs->prepared = rc == MED_OK;
     f_metrics_init();
@@ -159,7 +161,7 @@ static void reply_reject(f_job *j, int status, const char *code, const char *mes
     med_err_clear(&e);
     med_rc rc = f_pack_reject_ack(&run->b, j->eb->trace, status, code, message, field, retry_after,
                                   &buf, &len, &e);
-    if (rc == MED_OK) rc = f_publish_reply(med_service_js(j->fs->svc), j->inbox, buf, len, &e);
+    if (rc == MED_OK) rc = f_publish_reply(j->fs->js, j->inbox, buf, len, &e);
     free(buf);
     if (rc != MED_OK) {
         med_log_ctx lc = { .tenant_id = j->tenant, .error_code = e.code };
@@ -173,7 +175,7 @@ static void reply_ack(f_job *j)
     med_err_clear(&e);
     const f_outbox_row *ob = &j->run.ob;
     if (!ob->ack_pb) return;
-    if (f_publish_reply(med_service_js(j->fs->svc), j->inbox, ob->ack_pb, ob->ack_len, &e) != MED_OK) {
+    if (f_publish_reply(j->fs->js, j->inbox, ob->ack_pb, ob->ack_len, &e) != MED_OK) {
         med_log_ctx lc = { .tenant_id = j->tenant, .error_code = e.code };
         MED_LOGW(&lc, "events ACK not sent (batch %s committed): %s", ob->batch_id, e.message);
     }
@@ -267,7 +269,7 @@ static void job_run(f_service *fs, f_job *j)
 
 static void publish_jobs(f_service *fs, f_job *js, size_t n)
 {
-    med_js *js_conn = med_service_js(fs->svc);
+    med_js *js_conn = fs->js;
     int any = 0;
     for (size_t i = 0; i < n; i++) {
         if (!js[i].to_publish) continue;

@@ -17,7 +17,8 @@
 
 typedef struct f_service {
     med_service *svc;           /* borrowed */
-    med_pg *pg;                 /* the service's worker connection (this thread only) */
+    med_pg *pg;                 /* borrowed: this worker thread's connection */
+    med_js *js;                 /* borrowed: this worker thread's JetStream context */
     f_redis *redis;             /* owned; NULL = no fast path */
     f_windows windows;
     int event_id_global_verified; /* eventIdGlobalUniqueVerified (see README) */
@@ -27,8 +28,9 @@ typedef struct f_service {
 /* The spec windows from config (F_*_SEC keys). */
 void f_service_windows(const med_config *cfg, f_windows *w);
 
-/* Binds the service's connections and prepares statements. */
-med_rc f_service_init(f_service *fs, med_service *svc, med_err *err);
+/* Binds one worker's connections (borrowed; used by that worker's thread
+ * only) and prepares statements. */
+med_rc f_service_init(f_service *fs, med_service *svc, med_pg *pg, med_js *js, med_err *err);
 void f_service_fini(f_service *fs);
 
 /* A med_relay_batch_fn; ud is the f_service. */

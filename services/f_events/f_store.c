@@ -131,7 +131,7 @@ static med_rc prepare_outbox(med_pg *pg, med_err *err)
         rc = med_pg_prepare(pg, F_SQL_OUTBOX_PUBLISHED,
             "UPDATE f_outbox SET published_at = now(), updated_at = now() "
             "WHERE tenant_id = $1 AND published_at IS NULL "
-            "AND outbox_key IN (SELECT jsonb_array_elements_text($2::jsonb))", 2, err);
+            "AND outbox_key = ANY(ARRAY(SELECT jsonb_array_elements_text($2::jsonb)))", 2, err);
     return rc;
 }
 

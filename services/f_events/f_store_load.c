@@ -36,7 +36,7 @@ med_rc f_store_prepare_load(med_pg *pg, med_err *err)
         rc = med_pg_prepare(pg, F_SQL_DEDUP_READ,
             "SELECT key, fingerprint FROM idempotency_keys WHERE tenant_id = $1 "
             "AND scope = '" MED_SCOPE_F_DEDUP "' "
-            "AND key IN (SELECT jsonb_array_elements_text($2::jsonb)) "
+            "AND key = ANY(ARRAY(SELECT jsonb_array_elements_text($2::jsonb))) "
             "AND (expires_at IS NULL OR expires_at > now())", 2, err);
     /* Missing rows are inserted as placeholders (expired seq 0, closure
      * 'none'); the no-op update locks existing ones: one statement locks
@@ -71,7 +71,7 @@ med_rc f_store_prepare_load(med_pg *pg, med_err *err)
             "d.version_anchor_snapshot_ref, d.amount_micros, d.currency, "
             "(extract(epoch FROM d.delivered_at) * 1000)::bigint "
             "FROM f_deliveries d WHERE d.tenant_id = $1 "
-            "AND d.response_reference IN (SELECT jsonb_array_elements_text($2::jsonb)) "
+            "AND d.response_reference = ANY(ARRAY(SELECT jsonb_array_elements_text($2::jsonb))) "
             "UNION ALL "
             "SELECT r.response_reference, r.delivery_status, r.opportunity_key, r.anchor_hash, "
             "r.version_anchor_snapshot_ref, COALESCE((r.payload->>'winnerPriceMicros')::bigint, 0), "

@@ -1,16 +1,17 @@
 /* Stage F: event batches (med.f.events.v1, one transaction per batch, the
  * ACK after the commit), the Delivery consumer (med.delivery.v1, durable
  * f_delivery) and the timers/outbox scanner, each on its own thread with
- * its own connections. See README.md. */
+ * its own connections; F_EVENT_WORKERS batch loops (f_workers.h). See
+ * README.md. */
 #include <signal.h>
 #include <stdio.h>
 
 #include "f_delivery.h"
 #include "f_scan.h"
 #include "f_service.h"
+#include "f_workers.h"
 #include "med/log.h"
 #include "med/names.h"
-#include "med/relay.h"
 #include "med/service.h"
 
 static int fail(const char *what, const med_err *err)
@@ -23,30 +24,28 @@ static int fail(const char *what, const med_err *err)
 
 static int run(med_service *svc)
 {
-    static f_service fs;
+    static f_workers ws;
     static f_delivery_consumer dc;
     static f_scanner sc;
     med_err err;
     med_err_clear(&err);
-    if (f_service_init(&fs, svc, &err) != MED_OK) return fail("event store not prepared", &err);
+    int n = (int)med_config_int(med_service_config(svc), "F_EVENT_WORKERS");
+    if (f_workers_start(&ws, svc, n, &err) != MED_OK) return fail("event workers not started", &err);
     if (f_delivery_start(&dc, svc, &err) != MED_OK) {
-        f_service_fini(&fs);
+        raise(SIGTERM);
+        f_workers_join(&ws, &err);
         return fail("delivery consumer not started", &err);
     }
     if (f_scan_start(&sc, svc, &err) != MED_OK) {
-        f_service_fini(&fs);
+        raise(SIGTERM);
+        f_workers_join(&ws, &err);
         f_delivery_stop(&dc);
         return fail("scanner not started", &err);
     }
     med_service_set_started(svc);
-    med_rc rc = med_relay_run_batch(svc, MED_STREAM_EVENTS, MED_SUBJ_F_EVENTS, f_service_batch, &fs,
-                                    &err);
-    /* the relay returns on the stop flag, which the threads follow too; a
-     * relay that failed on its own raises the flag for them */
-    if (rc != MED_OK) raise(SIGTERM);
+    med_rc rc = f_workers_join(&ws, &err);
     f_delivery_stop(&dc);
     f_scan_stop(&sc);
-    f_service_fini(&fs);
     if (rc != MED_OK) return fail("event consumer stopped", &err);
     MED_LOGI(NULL, "stopped cleanly");
     return 0;

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "med/ids.h"
 #include "med/reason.h"
 #include "med/rows.h"
 
@@ -42,15 +43,16 @@
     "trace_key, request_key, attempt_key, opportunity_key, response_reference, "                   \
     "render_attempt_id, closure_key, billing_key, attribution_key, canonical_dedup_key, "          \
     "decision_reason_code, conflict_with_record_key, superseded_record_key, output_at, "           \
-    "write_status, next_attempt_at, billable, amount_micros, currency, anchor_hash, "              \
+    "write_status, next_attempt_at, written_at, billable, amount_micros, currency, anchor_hash, "  \
     "version_anchor_snapshot_ref, version_anchors, payload) "                                      \
     "SELECT r.tenant_id, r.app_id, r.placement_id, r.record_key, r.record_type, r.record_status, " \
     "r.payload_type, r.payload_key, r.payload_digest, r.event_id, r.source_event_id, r.trace_key, " \
     "r.request_key, r.attempt_key, r.opportunity_key, r.response_reference, r.render_attempt_id, " \
     "r.closure_key, r.billing_key, r.attribution_key, r.canonical_dedup_key, "                     \
     "r.decision_reason_code, r.conflict_with_record_key, r.superseded_record_key, "                \
-    "to_timestamp(r.output_at_ms / 1000.0), 'pending', "                                           \
-    "CASE WHEN r.record_status <> 'new' THEN now() END, r.billable, r.amount_micros, r.currency, " \
+    "to_timestamp(r.output_at_ms / 1000.0), coalesce(r.ws, 'pending'), "                           \
+    "CASE WHEN r.ws IS NULL AND r.record_status <> 'new' THEN now() END, "                          \
+    "CASE WHEN r.ws = 'written' THEN now() END, r.billable, r.amount_micros, r.currency, "          \
     "coalesce(r.anchor_hash, d.anchor_hash), d.version_anchor_snapshot_ref, r.version_anchors, "   \
     "r.payload FROM jsonb_to_recordset($1::jsonb) AS r(tenant_id text, app_id text, "              \
     "placement_id text, record_key text, record_type text, record_status text, "                   \
@@ -60,7 +62,7 @@
     "billing_key text, attribution_key text, canonical_dedup_key text, "                           \
     "decision_reason_code text, conflict_with_record_key text, superseded_record_key text, "       \
     "output_at_ms bigint, billable boolean, amount_micros bigint, currency text, "                 \
-    "anchor_hash text, version_anchors jsonb, payload jsonb) "                                     \
+    "anchor_hash text, version_anchors jsonb, payload jsonb, ws text) "                            \
     "LEFT JOIN LATERAL (SELECT dr.anchor_hash, dr.version_anchor_snapshot_ref "                    \
     "FROM delivery_records dr WHERE dr.response_reference = r.response_reference "                 \
     "ORDER BY dr.created_at LIMIT 1) d ON true"
@@ -385,7 +387,9 @@ typedef struct ingest_q {
     const g_store_policy *p;
     g_ingest_out *outs;
     unsigned char *won;        /* per k: this occurrence inserted the key */
+    unsigned char *final;      /* per k: inserted already written (its gate opens in the batch) */
     int *first;                /* per k: first k with the same key */
+    int lock_failed;           /* the groups could not be locked: write_rc / write_err say why */
     loaded cand;               /* the rows this batch inserted (failure path) */
     loaded groups;             /* the groups after the write */
     PGresult *stored;          /* digests of keys claimed before */
@@ -434,6 +438,10 @@ static med_rc insert_won(med_pg *pg, ingest_q *q, med_err *err)
     for (size_t k = 0; arr && k < q->n; k++) {
         if (!q->won[k]) continue;
         json_t *o = g_archive_row_json(qrow(q, k), (int)k);
+        if (o && q->final[k] && json_object_set_new(o, "ws", json_string("written")) != 0) {
+            json_decref(o);
+            o = NULL;
+        }
         if (!o || json_array_append_new(arr, o) != 0) {
             json_decref(arr);
             arr = NULL;
@@ -471,6 +479,9 @@ static char *batch_groups(const ingest_q *q, int traces)
 
 static med_rc read_stored(med_pg *pg, ingest_q *q, med_err *err)
 {
+    size_t lost = 0;
+    for (size_t k = 0; k < q->n; k++) lost += !q->won[k];
+    if (lost == 0) return MED_OK; /* every key is new: no stored digest to compare */
     char *keys = batch_keys(q, 0);
     if (!keys) return nomem(err, "archive keys");
     q->stored = run1(pg, STMT_STORED, keys, err);
@@ -499,13 +510,96 @@ static med_rc load_candidates(med_pg *pg, ingest_q *q, med_err *err)
     return loaded_take(res, &q->cand, err);
 }
 
+/* Locks the stored rows of every group the batch touches, before its rows
+ * go in: a group is written under its lock, so a record can be inserted
+ * in its final state only once nobody else holds the group. A lock that
+ * cannot be had (statement timeout: g_archive_write_timeout) is the same
+ * write failure as before: the rows go in pending and onto the ladder. */
+static med_rc lock_groups(med_pg *pg, PGconn *conn, ingest_q *q, med_err *err)
+{
+    char *traces = batch_groups(q, 1), *groups = batch_groups(q, 0);
+    med_rc rc = traces && groups ? exec_simple(conn, "SAVEPOINT g_lock", err)
+                                 : nomem(err, "archive groups");
+    PGresult *res = NULL;
+    if (rc == MED_OK) {
+        const char *params[2] = { traces, groups };
+        med_err_clear(&q->write_err);
+        res = med_pg_exec_prepared(pg, STMT_LOAD, 2, params, &q->write_err);
+    }
+    free(traces);
+    free(groups);
+    if (rc != MED_OK) return rc;
+    if (res) {
+        PQclear(res);
+        return exec_simple(conn, "RELEASE SAVEPOINT g_lock", err);
+    }
+    q->write_rc = q->write_err.rc ? q->write_err.rc : MED_ERR_IO;
+    q->lock_failed = 1;
+    med_err rerr;
+    med_err_clear(&rerr);
+    if (exec_simple(conn, "ROLLBACK TO SAVEPOINT g_lock", &rerr) == MED_OK) return MED_OK;
+    /* the transaction is gone (connection lost): retry it whole */
+    if (med_rc_is_retryable(q->write_rc)) {
+        *err = q->write_err;
+        return q->write_rc;
+    }
+    *err = rerr;
+    return rerr.rc;
+}
+
+/* The batch's own rows of one group as the gate sees them at ingest. */
+static size_t batch_group_rows(const ingest_q *q, size_t k0, g_group_row *rows, size_t *ks,
+                               size_t cap, int64_t now_ms)
+{
+    size_t n = 0;
+    const char *g = qrow(q, k0)->group_key;
+    for (size_t k = k0; k < q->n && n < cap; k++) {
+        const g_archive_row *r = qrow(q, k);
+        if (!q->won[k] || strcmp(r->group_key, g) != 0) continue;
+        rows[n] = (g_group_row){ .record_key = r->record_key,
+                                 .source_event_id = r->source_event_id ? r->source_event_id : "",
+                                 .type = r->type, .status = r->status, .ws = G_WS_PENDING,
+                                 .output_at_ms = r->output_at_ms, .ingest_ms = now_ms };
+        ks[n++] = k;
+    }
+    return n;
+}
+
+/* Marks final[k] for every won row the gate opens among the batch's own
+ * rows (F publishes a group in write order, so its decision_audit and
+ * facts usually arrive together): those go in already written, with no
+ * second heap version. A row the batch alone does not open (its audit
+ * stored earlier, or not yet here) goes in pending, and write_groups
+ * plans it against the stored rows as before. */
+static void plan_final(ingest_q *q)
+{
+    enum { CAP = 64 };
+    g_group_row rows[CAP];
+    g_row_update upd[CAP];
+    size_t ks[CAP];
+    unsigned char *seen = calloc(q->n, 1);
+    if (!seen) return; /* no fast path: every row takes the planned write */
+    g_plan_policy pp = { q->p->window_ms, q->p->recheck_ms };
+    int64_t now_ms = med_now_unix_ms();
+    for (size_t k0 = 0; k0 < q->n; k0++) {
+        if (!q->won[k0] || seen[k0]) continue;
+        size_t n = batch_group_rows(q, k0, rows, ks, CAP, now_ms);
+        g_group_plan(rows, n, now_ms, &pp, upd);
+        for (size_t i = 0; i < n; i++) {
+            seen[ks[i]] = 1;
+            q->final[ks[i]] = upd[i].change && upd[i].ws == G_WS_WRITTEN;
+        }
+    }
+    free(seen);
+}
+
 static med_rc write_batch_groups(med_pg *pg, PGconn *conn, ingest_q *q, med_err *err)
 {
     char *traces = batch_groups(q, 1), *groups = batch_groups(q, 0);
     g_plan_policy pp = { q->p->window_ms, q->p->recheck_ms };
     int aborted = 0;
     med_rc rc = traces && groups ? MED_OK : nomem(err, "archive groups");
-    if (rc == MED_OK) {
+    if (rc == MED_OK && !q->lock_failed) {
         med_err_clear(&q->write_err);
         q->write_rc = write_groups(pg, conn, traces, groups, &pp, &q->groups, NULL, &aborted,
                                    &q->write_err);
@@ -530,9 +624,13 @@ static med_rc ingest_tx(med_pg *pg, PGconn *conn, void *ud, med_err *err)
     PQclear(q->stored);
     q->stored = NULL;
     memset(q->won, 0, q->n);
+    memset(q->final, 0, q->n);
     q->write_rc = MED_OK;
+    q->lock_failed = 0;
     med_rc rc = set_timeout(pg, q->p, err);
     if (rc == MED_OK) rc = claim_keys(pg, q, err);
+    if (rc == MED_OK) rc = lock_groups(pg, conn, q, err);
+    if (rc == MED_OK && !q->lock_failed) plan_final(q);
     if (rc == MED_OK) rc = insert_won(pg, q, err);
     if (rc == MED_OK) rc = read_stored(pg, q, err);
     if (rc == MED_OK) rc = supersede(pg, q, err);
@@ -624,9 +722,11 @@ med_rc g_archive_store_ingest(med_pg *pg, const char *tenant, const g_archive_ro
     if (n == 0) return MED_OK;
     ingest_q q = { .rows = rows, .idx = idx, .n = n, .p = p, .outs = outs };
     q.won = calloc(n, 1);
+    q.final = calloc(n, 1);
     q.first = calloc(n, sizeof *q.first);
-    if (!q.won || !q.first) {
+    if (!q.won || !q.final || !q.first) {
         free(q.won);
+        free(q.final);
         free(q.first);
         return nomem(err, "archive batch");
     }
@@ -636,6 +736,7 @@ med_rc g_archive_store_ingest(med_pg *pg, const char *tenant, const g_archive_ro
     loaded_free(&q.groups);
     PQclear(q.stored);
     free(q.won);
+    free(q.final);
     free(q.first);
     return rc;
 }

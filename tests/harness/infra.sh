@@ -9,7 +9,13 @@
 #   infra.sh migrate DIR    apply pending migrations
 #
 # DIR/env is a shell fragment (NATS_URL, PG_DSN, PG_ADMIN_DSN, REDIS_HOST,
-# REDIS_PORT) that callers source. PostgreSQL refuses to run as root, so as
+# REDIS_PORT) that callers source. PG_EXTRA_OPTS adds server options (e.g.
+# "-c shared_preload_libraries=pg_stat_statements" for a bench profile).
+# autovacuum wakes every 5 s (PG_AUTOVACUUM_NAPTIME), not the default 60 s:
+# the hot tables grow from empty to 10^5 rows within a minute here, and
+# until they are analyzed the cached plans of F and G scan them by the
+# tenant prefix of their keys (see docs/decisions.md, "Statistics").
+# PostgreSQL refuses to run as root, so as
 # root the server runs as the 'postgres' system user.
 set -euo pipefail
 
@@ -59,7 +65,7 @@ init_pg() {
 start_pg() {
     [ "$(id -u)" = 0 ] && chown postgres "$DIR/pg"
     as_pg "$PG_BIN/pg_ctl" -D "$DIR/pg/data" -l "$DIR/pg/server.log" -w -t 30 \
-        -o "-p $PG_PORT -k $DIR/pg -c listen_addresses=127.0.0.1 -c fsync=${PG_FSYNC:-off} -c synchronous_commit=${PG_SYNC_COMMIT:-off} -c max_connections=200" \
+        -o "-p $PG_PORT -k $DIR/pg -c listen_addresses=127.0.0.1 -c fsync=${PG_FSYNC:-off} -c synchronous_commit=${PG_SYNC_COMMIT:-off} -c max_connections=200 -c autovacuum_naptime=${PG_AUTOVACUUM_NAPTIME:-5} ${PG_EXTRA_OPTS:-}" \
         start >/dev/null || die "postgres did not start (see $DIR/pg/server.log)"
 }
 

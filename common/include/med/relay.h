@@ -100,6 +100,12 @@ typedef void (*med_relay_batch_fn)(void *ud, const med_relay_in *ins, size_t n,
 
 med_rc med_relay_run_batch(med_service *svc, const char *stream, const char *in_subject,
                            med_relay_batch_fn fn, void *ud, med_err *err);
+/* The same loop on js (borrowed; e.g. from med_service_js_open), so that
+ * several loops of one process each wait only on their own PubAcks: a
+ * stage runs one per worker thread, all bound to the same durable. */
+med_rc med_relay_run_batch_on(med_service *svc, med_js *js, const char *stream,
+                              const char *in_subject, med_relay_batch_fn fn, void *ud,
+                              med_err *err);
 int med_stage_main_batch(const med_service_opts *opts, const char *stream,
                          const char *in_subject, med_relay_batch_fn fn, void *ud);
 

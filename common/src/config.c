@@ -150,6 +150,8 @@ static const cfg_key_def cfg_keys[] = {
          "G archive write statement timeout (past it: g_archive_write_timeout)")
     KINT("G_ARCHIVE_SWEEP_MS", 50, 60000, "1000", "1000", "1000",
          "G archive retry sweeper period")
+    KINT("G_ARCHIVE_WORKERS", 1, 16, "2", "2", "2",
+         "G archive ingest loops per process, each with its own NATS and PostgreSQL connections")
     KINT("A_SOFT_BUDGET_MS", 1, 60000, "50", "50", "50", "A soft latency budget (A.7): degrade past it")
     KINT("A_HARD_BUDGET_MS", 1, 60000, "150", "150", "150", "A hard latency budget (A.7): reject past it")
     KINT("A_OC_EMIT_WINDOW_SEC", 1, SEC_MAX, "900", "900", "900",

@@ -7,11 +7,13 @@
 
 #include <hiredis/hiredis.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
 
 #define REDIS_DEFAULT_TIMEOUT_MS 1000
+#define REDIS_MAX_SCRIPTS 8
 
 /* KEYS[1] is deleted only while it still holds ARGV[1]: GET and DEL run as
  * one step on the server, so a lock that expired and was taken by someone
@@ -26,6 +28,14 @@ struct med_redis {
     struct timeval timeout;
     redisContext *ctx; /* NULL after an I/O error until the next connect */
     int down;          /* last command failed: log the outage once */
+    /* Scripts this handle loaded (med_redis_eval): text -> SHA1. Kept
+     * across reconnects: the server's cache outlives a connection, and a
+     * server that lost it answers NOSCRIPT. */
+    struct {
+        const char *lua;
+        char sha[41];
+    } scripts[REDIS_MAX_SCRIPTS];
+    size_t n_scripts;
 };
 
 static med_rc redis_unavailable(const char *what, const char *detail, med_err *err)
@@ -289,4 +299,135 @@ med_rc med_redis_del(med_redis *r, const char *key, med_err *err)
     if (rc != MED_OK) return rc;
     long long n = 0;
     return redis_integer(reply, "DEL", &n, err);
+}
+
+/* ---- Lua scripts (med_redis_eval) ---- */
+
+/* redis_command for an argv vector; an error reply is returned as a reply
+ * (the caller tells NOSCRIPT from other errors). */
+static med_rc redis_command_argv(med_redis *r, int argc, const char **argv,
+                                 const size_t *argvlen, redisReply **out, med_err *err)
+{
+    *out = NULL;
+    redisReply *reply = r->ctx ? redisCommandArgv(r->ctx, argc, argv, argvlen) : NULL;
+    med_rc rc = MED_OK;
+    if (!reply) {
+        rc = redis_reconnect(r, err);
+        if (rc == MED_OK) {
+            reply = redisCommandArgv(r->ctx, argc, argv, argvlen);
+            if (!reply) {
+                rc = redis_unavailable("command", r->ctx->errstr, err);
+                redis_drop(r);
+            }
+        }
+    }
+    redis_note_state(r, rc);
+    *out = reply;
+    return rc;
+}
+
+void med_redis_reply_clear(med_redis_reply *reply)
+{
+    if (!reply) return;
+    free(reply->bytes);
+    memset(reply, 0, sizeof *reply);
+}
+
+/* The SHA1 this handle knows for lua, loading it on first use. */
+static med_rc redis_script_sha(med_redis *r, const char *lua, const char **sha, med_err *err)
+{
+    for (size_t i = 0; i < r->n_scripts; i++)
+        if (r->scripts[i].lua == lua || strcmp(r->scripts[i].lua, lua) == 0) {
+            *sha = r->scripts[i].sha;
+            return MED_OK;
+        }
+    *sha = NULL;
+    redisReply *reply;
+    med_rc rc = redis_command(r, &reply, err, "SCRIPT LOAD %s", lua);
+    if (rc != MED_OK) return rc;
+    if (reply->type != REDIS_REPLY_STRING || reply->len != 40)
+        return redis_unexpected(reply, "SCRIPT LOAD", err);
+    /* A full table only costs the EVALSHA: every call then runs EVAL. */
+    if (r->n_scripts < REDIS_MAX_SCRIPTS) {
+        r->scripts[r->n_scripts].lua = lua;
+        memcpy(r->scripts[r->n_scripts].sha, reply->str, 40);
+        r->scripts[r->n_scripts].sha[40] = '\0';
+        *sha = r->scripts[r->n_scripts++].sha;
+    }
+    freeReplyObject(reply);
+    return MED_OK;
+}
+
+static int redis_is_noscript(const redisReply *reply)
+{
+    return reply->type == REDIS_REPLY_ERROR && reply->str &&
+           strncmp(reply->str, "NOSCRIPT", 8) == 0;
+}
+
+static med_rc redis_reply_to_value(redisReply *reply, med_redis_reply *out, med_err *err)
+{
+    switch (reply->type) {
+    case REDIS_REPLY_NIL: out->kind = MED_REDIS_REPLY_NIL; break;
+    case REDIS_REPLY_INTEGER:
+        out->kind = MED_REDIS_REPLY_INT;
+        out->integer = reply->integer;
+        break;
+    case REDIS_REPLY_STRING:
+    case REDIS_REPLY_STATUS:
+        out->bytes = malloc(reply->len + 1);
+        if (!out->bytes) {
+            freeReplyObject(reply);
+            return med_err_set(err, MED_ERR_NOMEM, MED_R_INFRA_NOMEM, "", "redis script reply");
+        }
+        memcpy(out->bytes, reply->str, reply->len);
+        out->bytes[reply->len] = '\0';
+        out->len = reply->len;
+        out->kind = MED_REDIS_REPLY_BYTES;
+        break;
+    default: return redis_unexpected(reply, "EVALSHA", err);
+    }
+    freeReplyObject(reply);
+    return MED_OK;
+}
+
+med_rc med_redis_eval(med_redis *r, const char *lua, size_t nkeys, const char *const *keys,
+                      size_t nargs, const void *const *args, const size_t *arg_lens,
+                      med_redis_reply *out, med_err *err)
+{
+    if (!r || !lua || !out || (nkeys && !keys) || (nargs && (!args || !arg_lens)) ||
+        nkeys + nargs > 64)
+        return med_err_set(err, MED_ERR_INVALID, MED_R_INFRA_REDIS_ERROR, "", "bad arguments");
+    memset(out, 0, sizeof *out);
+    const char *sha = NULL;
+    med_rc rc = redis_script_sha(r, lua, &sha, err);
+    if (rc != MED_OK) return rc;
+    const char *argv[3 + 64];
+    size_t lens[3 + 64];
+    char numkeys[24];
+    snprintf(numkeys, sizeof numkeys, "%zu", nkeys);
+    argv[1] = sha ? sha : lua;
+    argv[2] = numkeys;
+    for (size_t i = 0; i < nkeys; i++) argv[3 + i] = keys[i];
+    for (size_t i = 0; i < nargs; i++) argv[3 + nkeys + i] = args[i];
+    for (size_t i = 1; i < 3 + nkeys; i++) lens[i] = strlen(argv[i]);
+    for (size_t i = 0; i < nargs; i++) lens[3 + nkeys + i] = arg_lens[i];
+    int argc = (int)(3 + nkeys + nargs);
+    redisReply *reply = NULL;
+    argv[0] = sha ? "EVALSHA" : "EVAL";
+    lens[0] = strlen(argv[0]);
+    rc = redis_command_argv(r, argc, argv, lens, &reply, err);
+    if (rc == MED_OK && sha && redis_is_noscript(reply)) {
+        freeReplyObject(reply);
+        argv[0] = "EVAL";
+        lens[0] = 4;
+        argv[1] = lua;
+        lens[1] = strlen(lua);
+        rc = redis_command_argv(r, argc, argv, lens, &reply, err);
+    }
+    if (rc == MED_OK) rc = redis_reply_check(reply, err);
+    if (rc != MED_OK) {
+        if (reply) freeReplyObject(reply);
+        return rc;
+    }
+    return redis_reply_to_value(reply, out, err);
 }

@@ -150,3 +150,11 @@ void a_dedup_decide(const a_dedup_record *rec, int64_t now_ms, int window_sec, u
     else
         out->state = A_DEDUP_INFLIGHT_DUPLICATE;
 }
+
+a_dedup_claim a_dedup_claim_for(int create, int degraded, const a_dedup_decision *dd,
+                                int record_seen)
+{
+    if (!create || degraded) return A_DEDUP_CLAIM_NONE;
+    if (dd->state != A_DEDUP_NEW && dd->state != A_DEDUP_EXPIRED_RETRY) return A_DEDUP_CLAIM_NONE;
+    return record_seen ? A_DEDUP_CLAIM_IF_UNCHANGED : A_DEDUP_CLAIM_IF_ABSENT;
+}

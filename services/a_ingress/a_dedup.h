@@ -73,4 +73,19 @@ void a_dedup_decide(const a_dedup_record *rec, int64_t now_ms, int window_sec, u
                     const char *app_id, const char *session_id, const char *placement_id,
                     a_dedup_decision *out);
 
+/* What A writes after deciding on what the claim script returned (A.4):
+ * nothing (a duplicate, the owner's resume, not a create, Redis down), a
+ * record where none is (new), or a compare-and-set over the bytes it saw
+ * (expired retry, or an undecodable record that counts as absent). */
+typedef enum a_dedup_claim {
+    A_DEDUP_CLAIM_NONE = 0,
+    A_DEDUP_CLAIM_IF_ABSENT,
+    A_DEDUP_CLAIM_IF_UNCHANGED,
+} a_dedup_claim;
+
+/* create: the decision creates an opportunity; record_seen: the script
+ * returned stored bytes (decodable or not). */
+a_dedup_claim a_dedup_claim_for(int create, int degraded, const a_dedup_decision *dd,
+                                int record_seen);
+
 #endif

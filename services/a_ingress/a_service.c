@@ -150,37 +150,81 @@ static med_rc add_audit(a_work *w, med_relay_out *out, med_err *err)
 
 static int64_t record_ttl_ms(const a_service *s) { return (int64_t)s->dedup_window_sec * 2000; }
 
-static void record_put(a_work *w, const char *state, int create_only, int *won)
+/* The completed record (plain SET: the request owns its claim by now). */
+static void record_put(a_work *w, const char *state)
 {
     a_dedup_record rec;
     a_decision_record(&w->d, &w->req, w->in->now_unix_ms,
                       w->in->info ? w->in->info->stream_seq : 0, state, &rec);
     med_err e;
     if (a_store_dedup_put(w->svc->redis, w->dedup_redis_key, &rec, record_ttl_ms(w->svc),
-                          create_only, won, &e) != MED_OK)
+                          &e) != MED_OK)
         w->d.dedup_degraded = 1;
 }
 
-/* Looks the record up and runs A.1 steps 6-8 on it. A lost SET NX race
- * (another replica created the record meanwhile) re-reads once. */
+/* What the claim script last returned: known = 0 before the first call;
+ * bytes NULL = no record (owned, freed by the loop). */
+typedef struct dedup_seen {
+    int known;
+    uint8_t *bytes;
+    size_t len;
+} dedup_seen;
+
+/* A.1 steps 6-8 on what was seen, from the decision as it stood before
+ * them (a_decide_back adds secondary codes, so it never runs twice on one
+ * decision). A record that does not decode counts as absent. */
+static void decide_on(a_work *w, const a_decide_in *di, const a_decision *before,
+                      const dedup_seen *seen, int redis_down)
+{
+    w->d = *before;
+    a_dedup_record rec;
+    med_err e;
+    int found = !redis_down && seen->bytes &&
+                a_dedup_record_decode(seen->bytes, seen->len, &rec, &e) == MED_OK;
+    a_decide_back(di, &w->req, found ? &rec : NULL, redis_down, &w->d);
+}
+
+/* Rounds of decide + claim: an absent record assumed first (one script
+ * call for a new request), then each round decides on what the script
+ * returned. Losing every round (the record changed under each claim) is
+ * left to the opportunity_records unique claim. */
+#define A_DEDUP_CLAIM_ROUNDS 4
+
+/* A.4 through the claim script (a_dedup_lua.h): reading the record and
+ * claiming it for this request are one server-side step. */
 static void decide_with_dedup(a_work *w, const a_decide_in *di)
 {
     a_store_dedup_key(w->svc->app_env, w->tenant, w->d.dkey.dedup_key, w->dedup_redis_key,
                       sizeof w->dedup_redis_key);
-    for (int round = 0; round < 2; round++) {
+    const a_decision before = w->d;
+    dedup_seen seen = { 0 };
+    for (int round = 0; round < A_DEDUP_CLAIM_ROUNDS; round++) {
+        decide_on(w, di, &before, &seen, 0);
+        a_dedup_claim c = a_dedup_claim_for(w->d.kind == A_KIND_CREATE, 0, &w->d.dedup,
+                                            seen.bytes != NULL);
+        if (c == A_DEDUP_CLAIM_NONE && seen.known) break;
         a_dedup_record rec;
-        int found = 0, down = 0;
+        if (c != A_DEDUP_CLAIM_NONE)
+            a_decision_record(&w->d, &w->req, w->in->now_unix_ms,
+                              w->in->info ? w->in->info->stream_seq : 0, A_DEDUP_INFLIGHT, &rec);
+        int claimed = 0;
+        uint8_t *cur = NULL;
+        size_t cur_len = 0;
         med_err e;
-        if (a_store_dedup_get(w->svc->redis, w->dedup_redis_key, &rec, &found, &e) != MED_OK)
-            down = 1;
-        a_decide_back(di, &w->req, found ? &rec : NULL, down, &w->d);
-        if (w->d.kind != A_KIND_CREATE || down) return;
-        int fresh = !found || w->d.dedup.state == A_DEDUP_NEW;
-        if (w->d.dedup.state == A_DEDUP_RESUME) return;
-        int won = 1;
-        record_put(w, A_DEDUP_INFLIGHT, fresh && !found, &won);
-        if (won) return;
+        med_rc rc = a_store_dedup_claim(
+            w->svc->redis, w->dedup_redis_key,
+            c == A_DEDUP_CLAIM_IF_UNCHANGED ? seen.bytes : NULL, seen.len,
+            c != A_DEDUP_CLAIM_NONE ? &rec : NULL, record_ttl_ms(w->svc), &claimed, &cur,
+            &cur_len, &e);
+        if (rc != MED_OK) {
+            decide_on(w, di, &before, &seen, 1);
+            break;
+        }
+        if (claimed) break;
+        free(seen.bytes);
+        seen = (dedup_seen){ .known = 1, .bytes = cur, .len = cur_len };
     }
+    free(seen.bytes);
 }
 
 /* ---- outputs per kind ---- */
@@ -214,7 +258,7 @@ static med_rc emit_terminal(a_work *w, med_relay_out *out, med_err *err)
             med_err e;
             a_store_dedup_delete(w->svc->redis, w->dedup_redis_key, &e);
         } else {
-            record_put(w, A_DEDUP_COMPLETED, 0, NULL);
+            record_put(w, A_DEDUP_COMPLETED);
         }
     }
     Mediation__V1__ComposeInput *c = a_out_terminal_compose(
@@ -330,7 +374,7 @@ static med_rc emit_create(a_work *w, med_relay_out *out, med_err *err)
     snprintf(id, sizeof id, "a.seed:%s", w->d.keys.opportunity_key);
     if (rc == MED_OK) rc = add_keyed(w, out, MED_SUBJ_B_SEED, id, &w->seed->base, err);
     if (rc == MED_OK) rc = add_audit(w, out, err);
-    if (rc == MED_OK && w->dedup_redis_key[0]) record_put(w, A_DEDUP_COMPLETED, 0, NULL);
+    if (rc == MED_OK && w->dedup_redis_key[0]) record_put(w, A_DEDUP_COMPLETED);
     return rc;
 }
 

@@ -6,6 +6,7 @@
 
 #include <jansson.h>
 
+#include "a_dedup_lua.h"
 #include "med/reason.h"
 #include "med/rows.h"
 
@@ -15,29 +16,9 @@ void a_store_dedup_key(const char *app_env, const char *tenant, const char *dedu
     snprintf(out, cap, "med:%s:a:dedup:%s:%s", app_env, tenant, dedup_key);
 }
 
-med_rc a_store_dedup_get(med_redis *r, const char *key, a_dedup_record *rec, int *found,
-                         med_err *err)
-{
-    *found = 0;
-    if (!r)
-        return med_err_set(err, MED_ERR_UNAVAILABLE, MED_R_INFRA_REDIS_UNAVAILABLE, NULL,
-                           "no redis connection");
-    uint8_t *v = NULL;
-    size_t n = 0;
-    med_rc rc = med_redis_get(r, key, &v, &n, err);
-    if (rc == MED_ERR_NOT_FOUND) return MED_OK;
-    if (rc != MED_OK) return rc;
-    med_err derr;
-    /* A record that does not decode is treated as absent and overwritten. */
-    if (a_dedup_record_decode(v, n, rec, &derr) == MED_OK) *found = 1;
-    free(v);
-    return MED_OK;
-}
-
 med_rc a_store_dedup_put(med_redis *r, const char *key, const a_dedup_record *rec,
-                         int64_t ttl_ms, int create_only, int *won, med_err *err)
+                         int64_t ttl_ms, med_err *err)
 {
-    if (won) *won = 1;
     if (!r)
         return med_err_set(err, MED_ERR_UNAVAILABLE, MED_R_INFRA_REDIS_UNAVAILABLE, NULL,
                            "no redis connection");
@@ -45,13 +26,7 @@ med_rc a_store_dedup_put(med_redis *r, const char *key, const a_dedup_record *re
     size_t len = 0;
     med_rc rc = a_dedup_record_encode(rec, &buf, &len, err);
     if (rc != MED_OK) return rc;
-    if (create_only) {
-        int acquired = 0;
-        rc = med_redis_set_nx(r, key, buf, len, ttl_ms, &acquired, err);
-        if (won) *won = acquired;
-    } else {
-        rc = med_redis_set(r, key, buf, len, ttl_ms, err);
-    }
+    rc = med_redis_set(r, key, buf, len, ttl_ms, err);
     free(buf);
     return rc;
 }
@@ -60,6 +35,52 @@ med_rc a_store_dedup_delete(med_redis *r, const char *key, med_err *err)
 {
     if (!r) return MED_OK;
     return med_redis_del(r, key, err);
+}
+
+/* 1 = claimed, a string = the stored record, nil = no record. */
+static med_rc claim_reply(med_redis_reply *reply, int *claimed, uint8_t **current,
+                          size_t *current_len, med_err *err)
+{
+    int bad = reply->kind == MED_REDIS_REPLY_INT && reply->integer != 1;
+    *claimed = reply->kind == MED_REDIS_REPLY_INT && reply->integer == 1;
+    if (reply->kind == MED_REDIS_REPLY_BYTES) {
+        *current = reply->bytes; /* ownership passes to the caller */
+        *current_len = reply->len;
+        reply->bytes = NULL;
+    }
+    med_redis_reply_clear(reply);
+    if (bad)
+        return med_err_set(err, MED_ERR_IO, MED_R_INFRA_REDIS_ERROR, NULL,
+                           "dedup claim script: unexpected reply");
+    return MED_OK;
+}
+
+med_rc a_store_dedup_claim(med_redis *r, const char *key, const uint8_t *expected,
+                           size_t expected_len, const a_dedup_record *rec, int64_t ttl_ms,
+                           int *claimed, uint8_t **current, size_t *current_len, med_err *err)
+{
+    *claimed = 0;
+    *current = NULL;
+    *current_len = 0;
+    if (!r)
+        return med_err_set(err, MED_ERR_UNAVAILABLE, MED_R_INFRA_REDIS_UNAVAILABLE, NULL,
+                           "no redis connection");
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    if (rec) {
+        med_rc rc = a_dedup_record_encode(rec, &buf, &len, err);
+        if (rc != MED_OK) return rc;
+    }
+    char ttl[24];
+    snprintf(ttl, sizeof ttl, "%lld", (long long)(ttl_ms > 0 ? ttl_ms : 1));
+    const void *args[3] = { expected ? (const void *)expected : "", buf ? (const void *)buf : "",
+                            ttl };
+    size_t lens[3] = { expected ? expected_len : 0, len, strlen(ttl) };
+    med_redis_reply reply;
+    med_rc rc = med_redis_eval(r, A_DEDUP_CLAIM_LUA, 1, &key, 3, args, lens, &reply, err);
+    free(buf);
+    if (rc != MED_OK) return rc;
+    return claim_reply(&reply, claimed, current, current_len, err);
 }
 
 #define STMT_OPP "a_opportunity_insert"

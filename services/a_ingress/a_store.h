@@ -13,15 +13,20 @@
 void a_store_dedup_key(const char *app_env, const char *tenant, const char *dedup_key, char *out,
                        size_t cap);
 
-/* *found = 0 when absent. MED_ERR_UNAVAILABLE (or another rc) when Redis
- * could not answer: the caller continues degraded. */
-med_rc a_store_dedup_get(med_redis *r, const char *key, a_dedup_record *rec, int *found,
-                         med_err *err);
-/* create_only: SET NX (a new record; *won = 0 when another request got
- * there first), else SET (expired retry, completion). TTL = ttl_ms. */
+/* SET with TTL = ttl_ms: the completed record, by the request that
+ * claimed it (a_store_dedup_claim). */
 med_rc a_store_dedup_put(med_redis *r, const char *key, const a_dedup_record *rec,
-                         int64_t ttl_ms, int create_only, int *won, med_err *err);
+                         int64_t ttl_ms, med_err *err);
 med_rc a_store_dedup_delete(med_redis *r, const char *key, med_err *err);
+
+/* One run of the claim script (a_dedup_lua.h), atomic on the server.
+ * expected: the stored bytes the decision was taken on (NULL = none); rec
+ * NULL = only read. *claimed = 1 when rec is stored now; otherwise
+ * *current (malloc'd, caller frees; NULL = no record) holds what the key
+ * holds, to decide on again. Redis down: MED_ERR_UNAVAILABLE (degrade). */
+med_rc a_store_dedup_claim(med_redis *r, const char *key, const uint8_t *expected,
+                           size_t expected_len, const a_dedup_record *rec, int64_t ttl_ms,
+                           int *claimed, uint8_t **current, size_t *current_len, med_err *err);
 
 typedef struct a_store_opportunity {
     const char *tenant_id, *app_id, *placement_id;

@@ -110,7 +110,7 @@ med_rc d_rd_record_encode(const d_rd_pub *pubs, int n, uint8_t **out, size_t *le
     int bad = !m || med_mmap_set_str(m, "v", D_RD_RECORD_VERSION) != 0 ||
               med_mmap_set_int(m, "n", n) != 0;
     for (int i = 0; !bad && i < n; i++) {
-        char s[8], id[8], d[8];
+        char s[16], id[16], d[16];
         field(s, sizeof s, 's', i);
         field(id, sizeof id, 'i', i);
         field(d, sizeof d, 'd', i);
@@ -150,7 +150,7 @@ med_rc d_rd_record_decode(const uint8_t *buf, size_t len, d_rd_record *rec, med_
         n->u.i > D_RD_MAX_PUBS)
         return undecodable(m, err);
     for (int i = 0; i < (int)n->u.i; i++) {
-        char s[8], id[8], d[8];
+        char s[16], id[16], d[16];
         field(s, sizeof s, 's', i);
         field(id, sizeof id, 'i', i);
         field(d, sizeof d, 'd', i);

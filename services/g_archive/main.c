@@ -3,8 +3,9 @@
  *   - audit consumer (med.audit.*.v1, durable stage_g on MED_AUDIT): plain
  *     StageAudits to audit_records, G.2 appends (g_audit_batch.c); uses the
  *     service's worker connections;
- *   - archive consumer (med.g.archive.v1, durable stage_g_archive on
- *     MED_ARCHIVE): G.4 ingest (g_archive_consumer.c), own NATS + PG;
+ *   - archive consumers (med.g.archive.v1, durable stage_g_archive on
+ *     MED_ARCHIVE, G_ARCHIVE_WORKERS threads): G.4 ingest
+ *     (g_archive_consumer.c), each with its own NATS + PG;
  *   - archive sweeper: G.4 retries, waiting facts, 15 min deadline (own PG);
  *   - replay server (med.g.replay.v1, g_replay_serve.h);
  *   - reconciliation server (med.g.reconcile.v1, g_recon_serve.h).
@@ -30,6 +31,7 @@
 
 #define AUDIT_DURABLE "stage_g"   /* med_relay_run_batch names it stage_<stage> */
 #define WAIT_STEP_US (50 * 1000)
+#define G_ARCHIVE_WORKERS_MAX 16
 
 enum { LOOP_STARTING = 0, LOOP_RUNNING, LOOP_STOPPED, LOOP_FAILED };
 
@@ -44,7 +46,11 @@ typedef struct g_audit_loop {
 typedef struct g_process {
     med_service *svc;
     g_audit_loop audit;
-    g_archive_consumer *archive;
+    /* G_ARCHIVE_WORKERS consumers on the one durable: an ingest is one
+     * transaction of round trips, so one loop leaves the cores idle; they
+     * are to each other what replicas are (group locks decide) */
+    g_archive_consumer *archive[G_ARCHIVE_WORKERS_MAX];
+    int n_archive;
     g_archive_sweeper *sweeper;
     g_recon_server *recon;
     g_replay_server *replay;
@@ -124,7 +130,11 @@ static med_rc start_all(g_process *p, med_err *err)
     const med_config *cfg = med_service_config(p->svc);
     g_store_policy pol = archive_policy(cfg);
     med_rc rc = audit_start(p, err);
-    if (rc == MED_OK) rc = g_archive_consumer_start(p->svc, &pol, &p->archive, err);
+    int n = (int)med_config_int(cfg, "G_ARCHIVE_WORKERS");
+    for (int i = 0; rc == MED_OK && i < n && i < G_ARCHIVE_WORKERS_MAX; i++) {
+        rc = g_archive_consumer_start(p->svc, &pol, &p->archive[i], err);
+        if (rc == MED_OK) p->n_archive = i + 1;
+    }
     if (rc == MED_OK)
         rc = g_archive_sweeper_start(p->svc, &pol, med_config_int(cfg, "G_ARCHIVE_SWEEP_MS"),
                                      &p->sweeper, err);
@@ -135,9 +145,14 @@ static med_rc start_all(g_process *p, med_err *err)
 /* -1 when a loop failed, 1 when all are up, 0 while one is still starting. */
 static int loops_state(g_process *p)
 {
-    int a = audit_state(p), b = g_archive_consumer_state(p->archive);
-    if (a < 0 || b < 0) return -1;
-    return a > 0 && b > 0 && g_archive_sweeper_ready(p->sweeper);
+    int a = audit_state(p), b = p->n_archive > 0;
+    for (int i = 0; i < p->n_archive; i++) {
+        int st = g_archive_consumer_state(p->archive[i]);
+        if (st < 0) return -1;
+        b = b && st > 0;
+    }
+    if (a < 0) return -1;
+    return a > 0 && b && g_archive_sweeper_ready(p->sweeper);
 }
 
 static void request_stop(void)
@@ -174,7 +189,7 @@ static void stop_all(g_process *p)
     g_replay_serve_stop(p->replay);
     g_recon_serve_stop(p->recon);
     if (p->audit.started) pthread_join(p->audit.thread, NULL);
-    g_archive_consumer_stop(p->archive);
+    for (int i = 0; i < p->n_archive; i++) g_archive_consumer_stop(p->archive[i]);
     g_archive_sweeper_stop(p->sweeper);
 }
 

@@ -36,4 +36,33 @@ med_rc med_redis_del_if_equal(med_redis *r, const char *key, const void *val,
                               size_t len, int *deleted, med_err *err);
 med_rc med_redis_del(med_redis *r, const char *key, med_err *err);
 
+/* A Lua script's reply (med_redis_eval): Lua false is NIL, a number or
+ * true INT, a string BYTES (bytes malloc'd with one spare NUL; release
+ * with med_redis_reply_clear). */
+typedef enum med_redis_reply_kind {
+    MED_REDIS_REPLY_NIL = 0,
+    MED_REDIS_REPLY_INT,
+    MED_REDIS_REPLY_BYTES,
+} med_redis_reply_kind;
+
+typedef struct med_redis_reply {
+    med_redis_reply_kind kind;
+    long long integer;
+    uint8_t *bytes;
+    size_t len;
+} med_redis_reply;
+
+void med_redis_reply_clear(med_redis_reply *reply);
+
+/* Runs the Lua script `lua` (static text: the handle keeps its address)
+ * with nkeys keys and nargs (<= 64 in all) binary arguments.
+ * The script is loaded (SCRIPT LOAD) once per med_redis and then run by
+ * EVALSHA; a server that answers NOSCRIPT (SCRIPT FLUSH, a restart, a
+ * failover) gets EVAL with the text, which caches it there again. A table
+ * reply is INFRA_REDIS_ERROR. On an I/O error the call is repeated once
+ * (see redis_command): scripts that write must be safe to run twice. */
+med_rc med_redis_eval(med_redis *r, const char *lua, size_t nkeys, const char *const *keys,
+                      size_t nargs, const void *const *args, const size_t *arg_lens,
+                      med_redis_reply *out, med_err *err);
+
 #endif

@@ -198,6 +198,49 @@ static void record_roundtrip(void **state)
     assert_int_not_equal(a_dedup_record_decode((const uint8_t *)"\x80", 1, &back, &e), MED_OK);
 }
 
+/* What the claim script is asked to store after each decision of the A.4
+ * table: only a create that is new or an expired retry claims; a new one
+ * only where no record is, an expired one only over the bytes it saw. */
+static void claim_follows_the_decision(void **state)
+{
+    (void)state;
+    run first, dup, done, late, resumed;
+    decide(&first, fixture_body(), NULL, F_RECEIVED_MS, 7);
+    assert_int_equal(a_dedup_claim_for(1, 0, &first.d.dedup, 0), A_DEDUP_CLAIM_IF_ABSENT);
+    /* an undecodable record counts as absent but is replaced only as seen */
+    assert_int_equal(a_dedup_claim_for(1, 0, &first.d.dedup, 1), A_DEDUP_CLAIM_IF_UNCHANGED);
+    /* Redis down, or no create (no_op, reject): nothing written */
+    assert_int_equal(a_dedup_claim_for(1, 1, &first.d.dedup, 0), A_DEDUP_CLAIM_NONE);
+    assert_int_equal(a_dedup_claim_for(0, 0, &first.d.dedup, 0), A_DEDUP_CLAIM_NONE);
+
+    a_dedup_record rec;
+    first_record(&first, A_DEDUP_INFLIGHT, &rec);
+    decide(&dup, fixture_body(), &rec, F_RECEIVED_MS + 1000, 8);
+    assert_int_equal(dup.d.dedup.state, A_DEDUP_INFLIGHT_DUPLICATE);
+    assert_int_equal(a_dedup_claim_for(dup.d.kind == A_KIND_CREATE, 0, &dup.d.dedup, 1),
+                     A_DEDUP_CLAIM_NONE);
+    decide(&resumed, fixture_body(), &rec, F_RECEIVED_MS, 7);
+    assert_int_equal(resumed.d.dedup.state, A_DEDUP_RESUME);
+    assert_int_equal(resumed.d.kind, A_KIND_CREATE);
+    assert_int_equal(a_dedup_claim_for(1, 0, &resumed.d.dedup, 1), A_DEDUP_CLAIM_NONE);
+
+    first.d.reason_code = MED_R_A_TRG_MAP_ANSWER_END_ELIGIBLE;
+    first_record(&first, A_DEDUP_COMPLETED, &rec);
+    decide(&done, fixture_body(), &rec, F_RECEIVED_MS + 1000, 8);
+    assert_int_equal(done.d.dedup.state, A_DEDUP_REUSED_RESULT);
+    assert_int_equal(a_dedup_claim_for(done.d.kind == A_KIND_CREATE, 0, &done.d.dedup, 1),
+                     A_DEDUP_CLAIM_NONE);
+    decide(&late, fixture_body(), &rec, F_RECEIVED_MS + 121000, 9);
+    assert_int_equal(late.d.dedup.state, A_DEDUP_EXPIRED_RETRY);
+    assert_int_equal(a_dedup_claim_for(late.d.kind == A_KIND_CREATE, 0, &late.d.dedup, 1),
+                     A_DEDUP_CLAIM_IF_UNCHANGED);
+    run_free(&first);
+    run_free(&dup);
+    run_free(&resumed);
+    run_free(&done);
+    run_free(&late);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -208,6 +251,7 @@ int main(void)
         cmocka_unit_test(case10_owner_redelivery_resumes),
         cmocka_unit_test(redis_down_degrades),
         cmocka_unit_test(record_roundtrip),
+        cmocka_unit_test(claim_follows_the_decision),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -272,6 +272,73 @@ static void test_restart_recovers_same_handle(void **state)
     assert_int_equal(med_redis_del(rd, key("after"), &err), MED_OK);
 }
 
+/* A script that returns each reply kind by ARGV[1]. */
+static const char EVAL_KINDS_LUA[] =
+    "if ARGV[1] == 'int' then return 42 end\n"
+    "if ARGV[1] == 'nil' then return false end\n"
+    "if ARGV[1] == 'set' then redis.call('SET', KEYS[1], ARGV[2]) return 1 end\n"
+    "return redis.call('GET', KEYS[1])\n";
+
+static med_rc eval_kind(const char *kind, const void *val, size_t val_len, med_redis_reply *out,
+                        med_err *err)
+{
+    const char *k = key("eval");
+    const void *args[2] = { kind, val };
+    size_t lens[2] = { strlen(kind), val_len };
+    return med_redis_eval(rd, EVAL_KINDS_LUA, 1, &k, 2, args, lens, out, err);
+}
+
+static void script_flush(void)
+{
+    redisContext *raw = redisConnect(th_env("REDIS_HOST"), atoi(th_env("REDIS_PORT")));
+    assert_non_null(raw);
+    redisReply *reply = redisCommand(raw, "SCRIPT FLUSH");
+    assert_non_null(reply);
+    assert_int_equal(reply->type, REDIS_REPLY_STATUS);
+    freeReplyObject(reply);
+    redisFree(raw);
+}
+
+static void test_eval_replies_and_noscript(void **state)
+{
+    (void)state;
+    static const uint8_t bin[] = { 0, 'r', 0xff, 0 };
+    med_redis_reply out;
+    med_err err = { 0 };
+    assert_int_equal(eval_kind("int", "", 0, &out, &err), MED_OK);
+    assert_int_equal(out.kind, MED_REDIS_REPLY_INT);
+    assert_int_equal(out.integer, 42);
+    assert_int_equal(eval_kind("nil", "", 0, &out, &err), MED_OK);
+    assert_int_equal(out.kind, MED_REDIS_REPLY_NIL);
+    assert_int_equal(eval_kind("set", bin, sizeof bin, &out, &err), MED_OK);
+    assert_int_equal(out.integer, 1);
+    assert_int_equal(eval_kind("get", "", 0, &out, &err), MED_OK);
+    assert_int_equal(out.kind, MED_REDIS_REPLY_BYTES);
+    assert_int_equal(out.len, sizeof bin);
+    assert_memory_equal(out.bytes, bin, sizeof bin);
+    assert_int_equal(out.bytes[out.len], 0);
+    med_redis_reply_clear(&out);
+    assert_null(out.bytes);
+
+    /* The server forgets the script (SCRIPT FLUSH, as after a restart):
+     * EVALSHA answers NOSCRIPT and the call still runs, by EVAL, which
+     * caches the script again for the next EVALSHA. */
+    script_flush();
+    assert_int_equal(eval_kind("int", "", 0, &out, &err), MED_OK);
+    assert_int_equal(out.integer, 42);
+    assert_int_equal(eval_kind("get", "", 0, &out, &err), MED_OK);
+    assert_int_equal(out.len, sizeof bin);
+    med_redis_reply_clear(&out);
+
+    /* A script error is a server error, not an outage. */
+    const char *k = key("eval");
+    assert_int_equal(med_redis_eval(rd, "return redis.call('NOSUCHCMD')", 1, &k, 0, NULL, NULL,
+                                    &out, &err),
+                     MED_ERR_IO);
+    assert_string_equal(err.code, MED_R_INFRA_REDIS_ERROR);
+    assert_int_equal(med_redis_del(rd, key("eval"), &err), MED_OK);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -282,6 +349,7 @@ int main(void)
         cmocka_unit_test(test_del_if_equal),
         cmocka_unit_test(test_msgpack_value_round_trip),
         cmocka_unit_test(test_server_error_is_io),
+        cmocka_unit_test(test_eval_replies_and_noscript),
         cmocka_unit_test(test_restart_recovers_same_handle),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);

@@ -225,7 +225,9 @@ static void do_ack(consumer *c, const delivery *d)
 
 static void do_nak(consumer *c, const delivery *d, const med_err *herr)
 {
-    int64_t delay = med_backoff_delay_ms(&c->o.backoff, d->info.num_delivered);
+    int64_t delay = herr && herr->retry_after_ms > 0
+                        ? herr->retry_after_ms
+                        : med_backoff_delay_ms(&c->o.backoff, d->info.num_delivered);
     record_attempt(c, d, herr, delay);
     settle_status(d, natsMsg_NakWithDelay(d->msg, delay, NULL), "nak");
     count_outcome(c, OUTCOME_NAK);

@@ -17,6 +17,7 @@ med_rc med_err_set(med_err *err, med_rc rc, const char *code,
 {
     if (!err) return rc;
     err->rc = rc;
+    err->retry_after_ms = 0;
     copy_str(err->code, sizeof err->code, code);
     copy_str(err->field, sizeof err->field, field);
     err->message[0] = '\0';

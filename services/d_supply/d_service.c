@@ -71,23 +71,17 @@ static med_rc load_config(d_service *svc, const med_relay_in *in, d_job *j, med_
     return MED_OK;
 }
 
-/* The relay retries on its backoff ladder; D.9 wants this nak delayed by
- * the rest of the holder's budget instead. So D naks the message itself:
- * nats.c then marks it acknowledged, and the consumer's own nak for the
- * retryable error below is a no-op (only its retry history and metrics
- * see it). d_rd_decide never waits on the last delivery, so this never
- * ends in a dead letter. */
-static med_rc wait_for_holder(const med_relay_in *in, const d_job *j, med_err *err)
+/* D.9: nak delayed by the rest of the holder's budget (the consumer naks
+ * with err->retry_after_ms instead of its ladder). d_rd_decide never waits
+ * on the last delivery, so this never ends in a dead letter. */
+static med_rc wait_for_holder(const d_job *j, med_err *err)
 {
     int64_t delay = j->guard.verdict.delay_ms;
-    if (in->msg && natsMsg_NakWithDelay(in->msg, delay, NULL) != NATS_OK) {
-        med_log_ctx lc = { .trace_id = in->headers->trace_key, .request_id = in->headers->request_key,
-                           .error_code = MED_R_D_REDELIVERY_IN_FLIGHT };
-        MED_LOGW(&lc, "delayed nak failed; the backoff ladder applies");
-    }
-    return med_err_set(err, MED_ERR_UNAVAILABLE, MED_R_D_REDELIVERY_IN_FLIGHT, NULL,
-                       "another delivery is routing this opportunity (%s); back in %lld ms",
-                       j->guard.verdict.why, (long long)delay);
+    med_rc rc = med_err_set(err, MED_ERR_UNAVAILABLE, MED_R_D_REDELIVERY_IN_FLIGHT, NULL,
+                            "another delivery is routing this opportunity (%s); back in %lld ms",
+                            j->guard.verdict.why, (long long)delay);
+    err->retry_after_ms = delay;
+    return rc;
 }
 
 static int64_t strategy_timeout(const Mediation__V1__RoutingContextLite *rc)
@@ -120,7 +114,7 @@ static int guard(d_service *svc, const med_relay_in *in, d_job *j, med_rc *rc, m
         j->reuse = 1;
         return 1;
     case D_RD_WAIT:
-        *rc = wait_for_holder(in, j, err);
+        *rc = wait_for_holder(j, err);
         j->skip = 1;
         return 1;
     case D_RD_RUN:

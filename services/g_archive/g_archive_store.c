@@ -390,6 +390,8 @@ typedef struct ingest_q {
     unsigned char *final;      /* per k: inserted already written (its gate opens in the batch) */
     int *first;                /* per k: first k with the same key */
     int lock_failed;           /* the groups could not be locked: write_rc / write_err say why */
+    char *traces_json;         /* the batch's trace keys, as the group lock and load take them */
+    char *groups_json;         /* the batch's group keys (closureKeyOrNA|traceKey) */
     loaded cand;               /* the rows this batch inserted (failure path) */
     loaded groups;             /* the groups after the write */
     PGresult *stored;          /* digests of keys claimed before */
@@ -517,18 +519,11 @@ static med_rc load_candidates(med_pg *pg, ingest_q *q, med_err *err)
  * write failure as before: the rows go in pending and onto the ladder. */
 static med_rc lock_groups(med_pg *pg, PGconn *conn, ingest_q *q, med_err *err)
 {
-    char *traces = batch_groups(q, 1), *groups = batch_groups(q, 0);
-    med_rc rc = traces && groups ? exec_simple(conn, "SAVEPOINT g_lock", err)
-                                 : nomem(err, "archive groups");
-    PGresult *res = NULL;
-    if (rc == MED_OK) {
-        const char *params[2] = { traces, groups };
-        med_err_clear(&q->write_err);
-        res = med_pg_exec_prepared(pg, STMT_LOAD, 2, params, &q->write_err);
-    }
-    free(traces);
-    free(groups);
+    med_rc rc = exec_simple(conn, "SAVEPOINT g_lock", err);
     if (rc != MED_OK) return rc;
+    const char *params[2] = { q->traces_json, q->groups_json };
+    med_err_clear(&q->write_err);
+    PGresult *res = med_pg_exec_prepared(pg, STMT_LOAD, 2, params, &q->write_err);
     if (res) {
         PQclear(res);
         return exec_simple(conn, "RELEASE SAVEPOINT g_lock", err);
@@ -595,23 +590,19 @@ static void plan_final(ingest_q *q)
 
 static med_rc write_batch_groups(med_pg *pg, PGconn *conn, ingest_q *q, med_err *err)
 {
-    char *traces = batch_groups(q, 1), *groups = batch_groups(q, 0);
     g_plan_policy pp = { q->p->window_ms, q->p->recheck_ms };
     int aborted = 0;
-    med_rc rc = traces && groups ? MED_OK : nomem(err, "archive groups");
-    if (rc == MED_OK && !q->lock_failed) {
+    if (!q->lock_failed) {
         med_err_clear(&q->write_err);
-        q->write_rc = write_groups(pg, conn, traces, groups, &pp, &q->groups, NULL, &aborted,
-                                   &q->write_err);
+        q->write_rc = write_groups(pg, conn, q->traces_json, q->groups_json, &pp, &q->groups, NULL,
+                                   &aborted, &q->write_err);
     }
-    free(traces);
-    free(groups);
-    if (rc != MED_OK || q->write_rc == MED_OK) return rc;
+    if (q->write_rc == MED_OK) return MED_OK;
     if (aborted) {
         *err = q->write_err;
         return q->write_rc;
     }
-    rc = load_candidates(pg, q, err);
+    med_rc rc = load_candidates(pg, q, err);
     if (rc == MED_OK) rc = fail_candidates(pg, &q->cand, q->write_rc, &q->write_err, &pp, NULL, err);
     return rc;
 }
@@ -715,6 +706,18 @@ static void fill_results(const ingest_q *q)
     }
 }
 
+static void ingest_q_free(ingest_q *q)
+{
+    loaded_free(&q->cand);
+    loaded_free(&q->groups);
+    PQclear(q->stored);
+    free(q->won);
+    free(q->final);
+    free(q->first);
+    free(q->traces_json);
+    free(q->groups_json);
+}
+
 med_rc g_archive_store_ingest(med_pg *pg, const char *tenant, const g_archive_row *rows,
                               const size_t *idx, size_t n, const g_store_policy *p,
                               g_ingest_out *outs, med_err *err)
@@ -724,20 +727,15 @@ med_rc g_archive_store_ingest(med_pg *pg, const char *tenant, const g_archive_ro
     q.won = calloc(n, 1);
     q.final = calloc(n, 1);
     q.first = calloc(n, sizeof *q.first);
-    if (!q.won || !q.final || !q.first) {
-        free(q.won);
-        free(q.final);
-        free(q.first);
+    q.traces_json = batch_groups(&q, 1);
+    q.groups_json = batch_groups(&q, 0);
+    if (!q.won || !q.final || !q.first || !q.traces_json || !q.groups_json) {
+        ingest_q_free(&q);
         return nomem(err, "archive batch");
     }
     med_rc rc = med_pg_tx(pg, tenant, 0, ingest_tx, &q, err);
     if (rc == MED_OK) fill_results(&q);
-    loaded_free(&q.cand);
-    loaded_free(&q.groups);
-    PQclear(q.stored);
-    free(q.won);
-    free(q.final);
-    free(q.first);
+    ingest_q_free(&q);
     return rc;
 }
 

@@ -10,7 +10,10 @@
 #include <cmocka.h>
 
 #include "harness.h"
+#include "med/headers.h"
 #include "med/ids.h"
+#include "med/names.h"
+#include "mediation/v1/opportunity.pb-c.h"
 
 char *th_opportunity_body(const char *session, const char *trigger, const char *extra,
                           const char *app_extra)
@@ -35,6 +38,38 @@ char *th_opportunity_body(const char *session, const char *trigger, const char *
                      extra ? "," : "", extra ? extra : "");
     assert_true(n > 0);
     return b;
+}
+
+void th_publish_opportunity_request(jsCtx *js, const char *tenant, const char *body,
+                                    const char *client_request_id, char *request_key,
+                                    size_t cap)
+{
+    char dedup[160];
+    snprintf(dedup, sizeof dedup, "cli:app_demo:%s|0", client_request_id);
+    assert_int_equal(med_hash_key(request_key, cap, "req_", dedup, 16), 0);
+    Mediation__V1__TraceContext tc;
+    mediation__v1__trace_context__init(&tc);
+    tc.tenant_id = (char *)tenant;
+    Mediation__V1__OpportunityRequest req;
+    mediation__v1__opportunity_request__init(&req);
+    req.trace = &tc;
+    req.body_json = (char *)body;
+    req.tenant_id = (char *)tenant;
+    req.app_id = (char *)"app_demo";
+    req.environment = (char *)"prod";
+    req.received_at_unix_ms = med_now_unix_ms();
+    uint8_t buf[4096];
+    assert_true(mediation__v1__opportunity_request__get_packed_size(&req) <= sizeof buf);
+    size_t n = mediation__v1__opportunity_request__pack(&req, buf);
+    natsMsg *m = NULL;
+    assert_int_equal(natsMsg_Create(&m, MED_SUBJ_A_REQUEST, NULL, (const char *)buf, (int)n), NATS_OK);
+    natsMsgHeader_Set(m, MED_HDR_TENANT, tenant);
+    natsMsgHeader_Set(m, MED_HDR_APP, "app_demo");
+    jsPubAck *ack = NULL;
+    jsErrCode jerr = 0;
+    assert_int_equal(js_PublishMsg(&ack, js, m, NULL, &jerr), NATS_OK);
+    jsPubAck_Destroy(ack);
+    natsMsg_Destroy(m);
 }
 
 json_t *th_edge_json(int port, const char *method, const char *path, const char *body,

@@ -7,6 +7,8 @@
 
 #include <jansson.h>
 #include <libpq-fe.h>
+#include <nats/nats.h>
+#include <stddef.h>
 
 /* A valid POST /v1/opportunities body for app_demo / plc_feed; session
  * makes A's computed dedup key unique per case. extra: more top-level
@@ -14,6 +16,14 @@
  * replaces the default consent_granted). malloc'd. */
 char *th_opportunity_body(const char *session, const char *trigger, const char *extra,
                           const char *app_extra);
+
+/* Publishes body as a valid OpportunityRequest of app_demo straight onto
+ * med.a.request.v1 (as the edge would, without an inbox), and writes into
+ * request_key the key A mints for it (A.5: req_ +
+ * h16("cli:app_demo:<client_request_id>|0"), body must carry that id). */
+void th_publish_opportunity_request(jsCtx *js, const char *tenant, const char *body,
+                                    const char *client_request_id, char *request_key,
+                                    size_t cap);
 
 /* Sends body (NULL for none) to the edge on port and parses the JSON answer
  * (fails the test when it is not JSON). *status gets the HTTP status. */

@@ -7,6 +7,7 @@
 #define MED_ERR_H
 
 #include <stdarg.h>
+#include <stdint.h>
 
 typedef enum med_rc {
     MED_OK = 0,
@@ -25,6 +26,10 @@ typedef struct med_err {
     char code[64];     /* reason code, e.g. "edge_json_malformed" */
     char field[128];   /* JSON path of the offending field, "" when none */
     char message[256];
+    /* A retryable failure that knows when to come back (e.g. another
+     * replica's lease ends then): the consumer naks with this delay
+     * instead of its backoff ladder. 0 = the ladder. */
+    int64_t retry_after_ms;
 } med_err;
 
 /* Fills err (if non-NULL) and returns rc, so callers can write

@@ -15,6 +15,7 @@
 #include <cmocka.h>
 #include <nats/nats.h>
 
+#include "harness_http.h"
 #include "harness_world.h"
 #include "med/ids.h"
 #include "med/names.h"
@@ -170,38 +171,13 @@ static void request_crosses_all_five_stages(void **state)
     assert_true(found);
 }
 
-/* Publishes a valid OpportunityRequest straight onto med.a.request.v1 (as
- * the edge would, without an inbox) and returns, in request_key, the key A
- * will mint for it (A.5: req_ + h16("cli:<appId>:<clientRequestId>|0")). */
+/* One request of client_request_id straight onto med.a.request.v1;
+ * request_key gets the key A mints for it. */
 static void publish_request(world *w, const char *client_request_id, char *request_key,
                             size_t cap)
 {
-    char dedup[160];
-    snprintf(dedup, sizeof dedup, "cli:app_demo:%s|0", client_request_id);
-    assert_int_equal(med_hash_key(request_key, cap, "req_", dedup, 16), 0);
     char *body = opportunity_body(client_request_id, client_request_id);
-    Mediation__V1__TraceContext tc;
-    mediation__v1__trace_context__init(&tc);
-    tc.tenant_id = w->tenant;
-    Mediation__V1__OpportunityRequest req;
-    mediation__v1__opportunity_request__init(&req);
-    req.trace = &tc;
-    req.body_json = body;
-    req.tenant_id = w->tenant;
-    req.app_id = (char *)"app_demo";
-    req.environment = (char *)"prod";
-    req.received_at_unix_ms = med_now_unix_ms();
-    uint8_t buf[4096];
-    size_t n = mediation__v1__opportunity_request__pack(&req, buf);
-    natsMsg *m = NULL;
-    assert_int_equal(natsMsg_Create(&m, MED_SUBJ_A_REQUEST, NULL, (const char *)buf, (int)n), NATS_OK);
-    natsMsgHeader_Set(m, MED_HDR_TENANT, w->tenant);
-    natsMsgHeader_Set(m, MED_HDR_APP, "app_demo");
-    jsPubAck *ack = NULL;
-    jsErrCode jerr = 0;
-    assert_int_equal(js_PublishMsg(&ack, w->js, m, NULL, &jerr), NATS_OK);
-    jsPubAck_Destroy(ack);
-    natsMsg_Destroy(m);
+    th_publish_opportunity_request(w->js, w->tenant, body, client_request_id, request_key, cap);
     free(body);
 }
 

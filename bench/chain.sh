@@ -9,13 +9,16 @@
 # with req/s, p50/p95/p99, non-200 answers, the deliveries' statuses from a
 # probe, and each service's peak RSS (VmHWM) at the end.
 #   bench/chain.sh [seconds=20] [peak_connections=64]
-# Env: MED_BUILD_DIR (build-bench), BENCH_DIR, BENCH_PACE_CONNS (32).
+# Env: MED_BUILD_DIR (build-bench), BENCH_DIR, BENCH_PACE_CONNS (32),
+# BENCH_PERF=1 (perf profile of the peak phase, BENCH_PERF_TOP lines),
+# BENCH_PG_STATS=1 (PostgreSQL statements of the peak by time).
 set -uo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=bench/lib-stack.sh
 . "$HERE/lib-stack.sh"
 DUR=${1:-20}; CONNS=${2:-64}; PACE_CONNS=${BENCH_PACE_CONNS:-32}
 STAGES="a_ingress b_normalize c_policy d_supply e_delivery g_archive"
+[ -n "${BENCH_PG_STATS:-}" ] && export PG_EXTRA_OPTS="-c shared_preload_libraries=pg_stat_statements"
 command -v wrk >/dev/null || { echo "chain: wrk missing (apt-get install wrk)" >&2; exit 1; }
 [ -x "$BUILD/bench/js_hop" ] || { echo "chain: $BUILD/bench/js_hop missing (meson configure -Dbench=true)" >&2; exit 1; }
 
@@ -40,7 +43,8 @@ function request()
   local body = '{"placementId":"plc_feed","sdkVersion":"2.1.0",' ..
     '"ingressEnvelopeVersion":"ingress_v1","triggerContractVersion":"a_trigger_v1",' ..
     '"appContext":{"appId":"app_demo","sessionId":"s_' .. tid .. '_' .. n .. '_' .. os.time() ..
-    '","channelType":"app","requestAt":"' .. at .. '"},' ..
+    '","channelType":"app","session_state":"active","privacy_status":"consent_granted",' ..
+    '"requestAt":"' .. at .. '"},' ..
     '"triggerContext":{"triggerType":"answer_end","triggerAt":"' .. at .. '"}}'
   return wrk.format("POST", "/v1/opportunities", {["Content-Type"] = "application/json"}, body)
 end
@@ -71,10 +75,45 @@ echo; echo "=== 2. messaging ceiling: one JetStream hop (publish + pull + core r
 "$BUILD/bench/js_hop" "$NATS_URL" "$DUR" 32 600
 
 echo; echo "=== 3. peak: POST /v1/opportunities, wrk -t2 -c$CONNS -d${DUR}s"
+if [ -n "${BENCH_PG_STATS:-}" ]; then
+    psql_admin -c "CREATE EXTENSION IF NOT EXISTS pg_stat_statements" \
+               -c "SELECT pg_stat_statements_reset()" >/dev/null
+fi
 cpu0=$(stack_cpu_all $STAGES)
+# BENCH_PERF=1: a system-wide CPU profile of the peak phase (call graphs),
+# summarised per process and symbol after the run.
+if [ "${BENCH_PERF:-0}" = 1 ] && command -v perf >/dev/null; then
+    perf record -a -g -F 499 -o "$BENCH_DIR/perf.data" -- sleep "$DUR" >/dev/null 2>&1 &
+    PERF_PID=$!
+fi
 wrk -t2 -c"$CONNS" -d"${DUR}s" --timeout 5s -s "$LUA" "$EDGE_URL" | grep FIGURES | tee "$BENCH_DIR/peak.txt"
 cpu1=$(stack_cpu_all $STAGES)
+if [ -n "${PERF_PID:-}" ]; then
+    wait "$PERF_PID"
+    perf report -i "$BENCH_DIR/perf.data" --no-children --sort comm,dso,sym --stdio 2>/dev/null \
+        | grep -E '^ +[0-9]' | head -"${BENCH_PERF_TOP:-60}" > "$BENCH_DIR/perf-top.txt"
+    echo "CPU profile of the peak (top symbols): $BENCH_DIR/perf-top.txt"
+fi
 cpu_report "CPU per opportunity (us):" "$cpu0" "$cpu1" "$(sed -E 's/.*requests=([0-9]+).*/\1/' "$BENCH_DIR/peak.txt")"
+# What the load was answered: a run whose requests were rejected upstream
+# measures the short error path, not the chain. Below 90 % served the
+# figures are not the request path's and the script says so and fails.
+psql_admin -F ' ' -c "SELECT delivery_status, final_reason_code, count(*) FROM delivery_records
+    GROUP BY 1, 2 ORDER BY 3 DESC" > "$BENCH_DIR/statuses.txt"
+sed 's/^/deliveries by status: /' "$BENCH_DIR/statuses.txt"
+SERVED_PCT=$(awk '{t += $3; if ($1 == "served") s += $3} END {printf "%d", t ? 100 * s / t : 0}' "$BENCH_DIR/statuses.txt")
+echo "served: ${SERVED_PCT} % of all deliveries"
+if [ "$SERVED_PCT" -lt 90 ]; then
+    echo "chain: INVALID RUN: only ${SERVED_PCT} % served; the load did not take the whole request path" >&2
+    exit 1
+fi
+if [ -n "${BENCH_PG_STATS:-}" ]; then
+    echo "PostgreSQL statements of the peak by total time:"
+    psql_admin -F ' | ' -c "SELECT round(total_exec_time)::bigint AS ms, calls, rows,
+        round((total_exec_time / greatest(calls, 1))::numeric, 2) AS ms_per_call,
+        left(regexp_replace(query, '\\s+', ' ', 'g'), 110)
+        FROM pg_stat_statements ORDER BY total_exec_time DESC LIMIT 20"
+fi
 PEAK=$(sed -E 's/.*rps=([0-9.]+).*/\1/' "$BENCH_DIR/peak.txt")
 
 echo; TARGET=$(awk -v p="$PEAK" 'BEGIN{printf "%d", p * 0.7}')

@@ -27,7 +27,6 @@ mkdir -p "$BENCH_DIR"
 bench_nets_up || exit 1
 # shellcheck disable=SC2086
 stack_up $STAGES || exit 1
-psql_admin() { psql "$PG_ADMIN_DSN" -XAtq "$@"; }
 
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //'); load generator on the same cores"
 echo "date: $(date -u +%FT%TZ)  build: $BUILD  edge: $EDGE_URL"

@@ -9,6 +9,8 @@ BUILD=${MED_BUILD_DIR:-$ROOT/build-bench}
 case "$BUILD" in /*) ;; *) BUILD=$ROOT/$BUILD ;; esac
 BENCH_DIR=${BENCH_DIR:-/tmp/bench-stack.$$}
 STACK_PIDS=()
+# psql as the cluster's admin on the stack's database (after stack_up).
+psql_admin() { psql "$PG_ADMIN_DSN" -XAtq "$@"; }
 
 bench_free_port() {
     local p

@@ -20,7 +20,6 @@ mkdir -p "$BENCH_DIR"
 bench_nets_up || exit 1
 # shellcheck disable=SC2086
 stack_up $STAGES || exit 1
-psql_admin() { psql "$PG_ADMIN_DSN" -XAtq "$@"; }
 delivered() { psql_admin -c "SELECT count(*) FROM delivery_records"; }
 
 echo "machine: $(nproc) cores; date: $(date -u +%FT%TZ); build: $BUILD"

@@ -300,6 +300,13 @@ med_rc med_pg_prepare(med_pg *pg, const char *name, const char *sql, int nparams
 PGresult *med_pg_exec_prepared(med_pg *pg, const char *name, int nparams,
                                const char *const *values, med_err *err)
 {
+    return med_pg_exec_prepared_bin(pg, name, nparams, values, NULL, NULL, err);
+}
+
+PGresult *med_pg_exec_prepared_bin(med_pg *pg, const char *name, int nparams,
+                                   const char *const *values, const int *lengths,
+                                   const int *formats, med_err *err)
+{
     PGconn *conn = med_pg_conn(pg, err);
     if (!conn) return NULL;
     pg_stmt *s = name ? pg_stmt_find(pg, name) : NULL;
@@ -314,7 +321,7 @@ PGresult *med_pg_exec_prepared(med_pg *pg, const char *name, int nparams,
         return NULL;
     }
     if (pg_stmt_ensure(pg, conn, s, err) != MED_OK) return NULL;
-    PGresult *res = PQexecPrepared(conn, s->name, nparams, values, NULL, NULL, 0);
+    PGresult *res = PQexecPrepared(conn, s->name, nparams, values, lengths, formats, 0);
     if (med_pg_result_err(res, conn, err) == MED_OK) return res;
     PQclear(res);
     return NULL;

@@ -85,8 +85,9 @@ static void build_plain(const med_relay_in *ins, g_batch *b, med_rc *rcs, med_er
         if (!b->audits[i] || is_append(b, i)) continue;
         const char *msg_id = med_header_get(ins[i].msg, MED_HDR_MSG_ID);
         rcs[i] = g_audit_row_build(b->audits[i], ins[i].headers, msg_id, &b->rows[i], &errs[i]);
-        if (rcs[i] == MED_OK)
-            rcs[i] = g_audit_row_set_bytes(&b->rows[i], ins[i].data, ins[i].len, &errs[i]);
+        if (rcs[i] != MED_OK) continue;
+        b->rows[i].payload_pb = ins[i].data;   /* lives as long as the batch */
+        b->rows[i].payload_pb_len = ins[i].len;
     }
 }
 

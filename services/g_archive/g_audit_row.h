@@ -23,14 +23,17 @@ typedef struct g_audit_row {
     const char *idempotency_key;  /* the audit's Nats-Msg-Id (audit_id) */
     const char *anchor_hash;
     char *payload;                /* JSON summary (stage, kind, codes, action) */
-    char *payload_pb_hex;         /* the StageAudit's protobuf bytes, hex */
+    char *payload_pb_hex;         /* G.2 appends: the protobuf bytes, hex */
+    const uint8_t *payload_pb;    /* plain audits: the bytes as received, */
+    size_t payload_pb_len;        /* borrowed from the message */
 } g_audit_row;
 
 /* MED_ERR_INVALID (g_audit_missing_tenant / ..._missing_id) when the row
  * could not be attributed; the caller dead-letters those. */
 med_rc g_audit_row_build(const Mediation__V1__StageAudit *a, const med_trace_headers *h,
                          const char *msg_id, g_audit_row *out, med_err *err);
-/* Keeps the audit's wire bytes (as received) in the row. */
+/* Keeps the audit's wire bytes (as received) in the row, as hex (for the
+ * G.2 append's JSON document). */
 med_rc g_audit_row_set_bytes(g_audit_row *r, const uint8_t *data, size_t len, med_err *err);
 void g_audit_row_free(g_audit_row *r);
 

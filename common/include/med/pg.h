@@ -33,6 +33,11 @@ med_rc med_pg_prepare(med_pg *pg, const char *name, const char *sql, int nparams
  * failure with err filled (conflict on unique violation = MED_ERR_CONFLICT). */
 PGresult *med_pg_exec_prepared(med_pg *pg, const char *name, int nparams,
                                const char *const *values, med_err *err);
+/* The same with per-parameter lengths and formats (1 = binary, e.g. a
+ * med_pg_array); lengths is read for binary parameters only. Text results. */
+PGresult *med_pg_exec_prepared_bin(med_pg *pg, const char *name, int nparams,
+                                   const char *const *values, const int *lengths,
+                                   const int *formats, med_err *err);
 
 /* BEGIN; SELECT set_config('app.tenant_id', tenant, true); fn; COMMIT.
  * Rolls back when fn fails. Retries the whole transaction (up to

@@ -167,7 +167,10 @@ static const cfg_key_def cfg_keys[] = {
     KINT("D_REDELIVERY_WINDOW_SEC", 1, SEC_MAX, "120", "120", "120",
          "D redelivery lock and stored output lifetime in Redis (D.9)")
     KINT("D_REDIS_TIMEOUT_MS", 1, 60000, "100", "100", "100",
-         "D wait for one Redis round trip of the redelivery guard; past it D routes unguarded")
+         "D wait for one Redis round trip of the redelivery guard or the circuit breakers; "
+         "past it D routes unguarded, every circuit closed")
+    KINT("D_BREAKER_OPEN_MS", 1, 3600000, "30000", "30000", "30000",
+         "D circuit breaker open period (D.2, 30 s) before its single probe")
     KINT("RCONFIG_TIMEOUT_MS", 1, 60000, "200", "200", "200", "Stage wait for H's resolved config (A.6 config_timeout)")
     KINT("H_CONFIG_TTL_SEC", 1, SEC_MAX, "300", "300", "300", "H resolved config cache TTL")
     /* ---- telemetry ---- */

@@ -71,6 +71,19 @@ void med_pg_array_add_int8(med_pg_array *a, int64_t v)
     med_pg_array_add(a, b, sizeof b);
 }
 
+void med_pg_array_add_int4(med_pg_array *a, int32_t v)
+{
+    uint8_t b[4];
+    put_u32(b, (uint32_t)v);
+    med_pg_array_add(a, b, sizeof b);
+}
+
+void med_pg_array_add_bool(med_pg_array *a, int v)
+{
+    const uint8_t b = v ? 1 : 0;
+    med_pg_array_add(a, &b, 1);
+}
+
 med_rc med_pg_array_finish(med_pg_array *a, med_err *err)
 {
     if (reserve(a, 0) != 0)   /* allocates the header when nothing was added */
@@ -98,4 +111,27 @@ void med_pg_array_free(med_pg_array *a)
     a->buf = NULL;
     a->len = a->cap = 0;
     a->n = 0;
+}
+
+void med_pg_cols_init(med_pg_cols *c, const uint32_t *elem_oids, int n)
+{
+    c->n = n < 0 ? 0 : n > MED_PG_COLS_MAX ? MED_PG_COLS_MAX : n;
+    for (int i = 0; i < c->n; i++) med_pg_array_init(&c->col[i], elem_oids[i]);
+}
+
+med_rc med_pg_cols_finish(med_pg_cols *c, med_err *err)
+{
+    for (int i = 0; i < c->n; i++) {
+        med_rc rc = med_pg_array_finish(&c->col[i], err);
+        if (rc != MED_OK) return rc;
+        c->values[i] = (const char *)c->col[i].buf;
+        c->lengths[i] = (int)c->col[i].len;
+        c->formats[i] = 1;
+    }
+    return MED_OK;
+}
+
+void med_pg_cols_free(med_pg_cols *c)
+{
+    for (int i = 0; i < c->n; i++) med_pg_array_free(&c->col[i]);
 }

@@ -46,7 +46,6 @@ typedef struct a_work {
      * row for resends), its digest, and the first attempt's ack */
     uint8_t *ev_payload;
     size_t ev_len;
-    char *ev_payload_hex;
     char ev_digest[65];
     const char *ev_missing;
     med_emit_ack ev_ack;
@@ -297,19 +296,6 @@ static char *create_payload(const a_work *w)
     return text;
 }
 
-static char *hex_of(const uint8_t *b, size_t n)
-{
-    static const char digits[] = "0123456789abcdef";
-    char *out = malloc(2 * n + 1);
-    if (!out) return NULL;
-    for (size_t i = 0; i < n; i++) {
-        out[2 * i] = digits[b[i] >> 4];
-        out[2 * i + 1] = digits[b[i] & 15];
-    }
-    out[2 * n] = '\0';
-    return out;
-}
-
 /* The opportunity_created StageAudit, packed once: attempt 1 and every
  * resend send these bytes. */
 static med_rc event_prepare(a_work *w, med_err *err)
@@ -323,10 +309,7 @@ static med_rc event_prepare(a_work *w, med_err *err)
     if (!ea) return med_err_set(err, MED_ERR_NOMEM, MED_R_INFRA_NOMEM, NULL, "event");
     med_rc rc = a_emit_digest_of(ea, w->ev_digest, &w->ev_missing, err);
     if (rc == MED_OK) rc = med_pb_pack(&ea->base, &w->ev_payload, &w->ev_len, err);
-    if (rc != MED_OK) return rc;
-    w->ev_payload_hex = hex_of(w->ev_payload, w->ev_len);
-    return w->ev_payload_hex ? MED_OK
-                             : med_err_set(err, MED_ERR_NOMEM, MED_R_INFRA_NOMEM, NULL, "event");
+    return rc;
 }
 
 /* The seed, the event keys and the row a created opportunity writes. */
@@ -355,7 +338,7 @@ static med_rc create_prepare(a_work *w, med_err *err)
         .event_key = w->ev_key, .event_idempotency_key = w->ev_idem, .event_status = "pending",
         .event_first_ms = w->in->now_unix_ms,
         .event_next_ms = w->in->now_unix_ms + A_EMIT_PENDING_GRACE_MS,
-        .event_payload_hex = w->ev_payload_hex,
+        .event_payload = w->ev_payload, .event_payload_len = w->ev_len,
         .payload_json = w->row_payload,
     };
     return w->row_payload ? MED_OK
@@ -432,7 +415,6 @@ static void bind_service(a_service *s, med_service *svc)
 static void work_free(a_work *w)
 {
     free(w->ev_payload);
-    free(w->ev_payload_hex);
     free(w->row_payload);
     med_arena_free(&w->arena);
     free(w->hops);

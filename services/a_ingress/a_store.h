@@ -36,9 +36,10 @@ typedef struct a_store_opportunity {
     const char *event_key, *event_idempotency_key, *event_status;
     /* A.9 emit state before the first attempt: started at first_ms, a
      * resend due at next_ms unless the outcome is recorded first; the
-     * StageAudit bytes the resends send again, hex. */
+     * StageAudit bytes the resends send again. */
     int64_t event_first_ms, event_next_ms;
-    const char *event_payload_hex;
+    const uint8_t *event_payload;
+    size_t event_payload_len;
     const char *payload_json;     /* createOpportunity input, redacted of raw ids */
 } a_store_opportunity;
 

@@ -8,17 +8,17 @@ const d_adapter *d_adapter_get(d_adapter_kind kind)
     switch (kind) {
     case D_ADAPTER_OPENRTB26_HTTP: return &d_adapter_openrtb26;
     case D_ADAPTER_HOUSE: return &d_adapter_house;
+    case D_ADAPTER_SIMULATED: return &d_adapter_simulated;
     default: return NULL;
     }
 }
 
-/* simulated_inventory has no implementation in a production build: such an
- * entry fails registration with d_adapter_contract_method_missing. */
 d_adapter_kind d_adapter_kind_for(d_source_type type)
 {
     switch (type) {
     case D_SRC_ALLIANCE: return D_ADAPTER_OPENRTB26_HTTP;
     case D_SRC_HOUSE: return D_ADAPTER_HOUSE;
+    case D_SRC_SIMULATED: return D_ADAPTER_SIMULATED;
     default: return D_ADAPTER_NONE;
     }
 }

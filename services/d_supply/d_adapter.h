@@ -15,6 +15,7 @@ typedef enum d_adapter_kind {
     D_ADAPTER_NONE = -1,
     D_ADAPTER_OPENRTB26_HTTP = 0,
     D_ADAPTER_HOUSE = 1,
+    D_ADAPTER_SIMULATED = 2,
 } d_adapter_kind;
 
 /* Everything adapt_request may read: the canonical fields of the step. */
@@ -49,8 +50,11 @@ typedef struct d_parsed {
 } d_parsed;
 
 typedef struct d_adapter {
-    const char *name;                       /* openrtb26_http | house */
+    const char *name;                       /* openrtb26_http | house | simulated */
     int needs_network;
+    /* A local adapter standing in for a network source: its dispatches are
+     * gated and counted by the circuit breaker as if sent. */
+    int breaker_gated;
     const char *const *capabilities;        /* describe: what it implements */
     size_t n_capabilities;
     /* Wire payload of one dispatch; *payload malloc'd (NULL for local
@@ -58,8 +62,10 @@ typedef struct d_adapter {
     med_rc (*adapt_request)(const d_adapt_in *in, char **payload, size_t *len, med_err *err);
     /* Network adapters: response -> bids / no-bid / malformed. */
     void (*parse_response)(const d_adapt_in *in, const d_response *resp, d_parsed *out);
-    /* Local adapters: the answer without I/O. */
-    void (*respond_local)(const d_adapt_in *in, d_parsed *out);
+    /* Local adapters: the answer without I/O. resp arrives preset as a
+     * local answer ({D_TR_LOCAL, 200, 0 ms}); an adapter that simulates the
+     * wire sets what a network dispatch would have ended with. */
+    void (*respond_local)(const d_adapt_in *in, d_response *resp, d_parsed *out);
 } d_adapter;
 
 /* The four capabilities every entry must declare (D.2 check 2). */
@@ -71,5 +77,15 @@ void d_parsed_clear(d_parsed *p);
 
 extern const d_adapter d_adapter_openrtb26;
 extern const d_adapter d_adapter_house;
+extern const d_adapter d_adapter_simulated;
+
+/* A houseAds-shaped creative as one OpenRTB bid (price in currency units,
+ * id and crid = creativeId, adm = native markup of its display fields);
+ * NULL on ENOMEM. Shared by the local adapters. */
+json_t *d_adapter_creative_bid(const json_t *creative, double price, const char *currency);
+
+/* simulated_inventory entries (D.2 check 1): reads the simulated* fields
+ * of routingAttributes into s; -1 when one is missing or malformed. */
+int d_simulated_parse(const json_t *routing_attributes, d_source *s);
 
 #endif

@@ -46,13 +46,12 @@ static json_t *house_markup(const json_t *ad)
     return s;
 }
 
-static json_t *house_bid(const json_t *ad, const char *currency)
+json_t *d_adapter_creative_bid(const json_t *ad, double price, const char *currency)
 {
     const char *id = json_string_value(json_object_get(ad, "creativeId"));
-    const json_t *val = json_object_get(ad, "bidValue");
     const char *landing = json_string_value(json_object_get(ad, "landingType"));
     json_t *bid = json_pack("{s:s?, s:f, s:s?, s:s, s:{s:s}}", "id", id, "price",
-                            json_is_number(val) ? json_number_value(val) : 0.0, "crid", id,
+                            price, "crid", id,
                             "cur", currency, "ext", "landing_type",
                             landing ? landing : "external");
     if (!bid) return NULL;
@@ -66,8 +65,15 @@ static json_t *house_bid(const json_t *ad, const char *currency)
     return bid;
 }
 
-static void house_respond(const d_adapt_in *in, d_parsed *out)
+static double bid_value(const json_t *ad)
 {
+    const json_t *val = json_object_get(ad, "bidValue");
+    return json_is_number(val) ? json_number_value(val) : 0.0;
+}
+
+static void house_respond(const d_adapt_in *in, d_response *resp, d_parsed *out)
+{
+    (void)resp;   /* a local answer as preset */
     memset(out, 0, sizeof *out);
     snprintf(out->cur, sizeof out->cur, "%s", in->reg->settlement_currency);
     out->bids = json_array();
@@ -75,7 +81,7 @@ static void house_respond(const d_adapt_in *in, d_parsed *out)
     json_t *ad;
     json_array_foreach(in->reg->house_ads, i, ad) {
         if (!json_is_object(ad) || !matches_placement(ad, in->placement_type)) continue;
-        json_t *bid = house_bid(ad, in->reg->settlement_currency);
+        json_t *bid = d_adapter_creative_bid(ad, bid_value(ad), in->reg->settlement_currency);
         if (bid && out->bids) json_array_append_new(out->bids, bid);
         else if (bid) json_decref(bid);
     }

@@ -18,6 +18,7 @@ typedef struct d_strategy_cfg {
 } d_strategy_cfg;
 
 typedef struct d_ctx {
+    const char *tenant_id;           /* scopes the circuit breakers; NULL = "NA" */
     const char *trace_key, *request_key, *attempt_key, *opportunity_key;
     const char *routing_policy_version;
     const char *fallback_profile_version;

@@ -89,7 +89,9 @@ static const char *check_fields(const json_t *e, d_source *s)
          strlen(ep) >= sizeof s->endpoint))
         return MED_R_D_ADAPTER_REGISTRY_ENTRY_INVALID;
     d_copy_str(s->endpoint, sizeof s->endpoint, ep);
-    if (parse_routing(json_object_get(e, "routingAttributes"), s) != 0)
+    const json_t *ra = json_object_get(e, "routingAttributes");
+    if (parse_routing(ra, s) != 0) return MED_R_D_ADAPTER_REGISTRY_ENTRY_INVALID;
+    if (s->type == D_SRC_SIMULATED && d_simulated_parse(ra, s) != 0)
         return MED_R_D_ADAPTER_REGISTRY_ENTRY_INVALID;
     if (s->status != D_ST_ACTIVE && !reason_given(reason))
         return MED_R_D_ADAPTER_STATUS_REASON_REQUIRED;
@@ -158,6 +160,13 @@ static void add_issue(d_registry *reg, int index, const char *id, const char *co
     d_copy_str(is->code, sizeof is->code, code);
 }
 
+/* The simulated adapter reads its creative from here when it answers. */
+static int keep_simulated(d_registry *reg, const d_source *s, const json_t *e)
+{
+    if (!reg->simulated && !(reg->simulated = json_object())) return -1;
+    return json_object_set(reg->simulated, s->source_id, json_object_get(e, "routingAttributes"));
+}
+
 static int register_entry(d_registry *reg, const json_t *e, int index)
 {
     d_source s;
@@ -174,6 +183,7 @@ static int register_entry(d_registry *reg, const json_t *e, int index)
         int keep = s.source_id[0] && strcmp(code, MED_R_D_ADAPTER_SOURCE_ID_DUPLICATE) != 0;
         return keep ? d_strlist_add(&reg->rejected_ids, s.source_id) : 0;
     }
+    if (s.type == D_SRC_SIMULATED && keep_simulated(reg, &s, e) != 0) return -1;
     reg->sources[reg->n_sources++] = s;
     add_issue(reg, index, s.source_id, MED_R_D_ADAPTER_REGISTERED);
     return 0;
@@ -250,6 +260,8 @@ void d_registry_clear(d_registry *reg)
     d_strlist_free(&reg->rejected_ids);
     if (reg->house_ads) json_decref(reg->house_ads);
     reg->house_ads = NULL;
+    if (reg->simulated) json_decref(reg->simulated);
+    reg->simulated = NULL;
 }
 
 int d_registry_find(const d_registry *reg, const char *source_id)

@@ -31,6 +31,9 @@ typedef struct d_registry {
     d_str_list rejected_ids;
     /* houseAds[] (a reference held by the registry). */
     json_t *house_ads;
+    /* sourceId -> routingAttributes of each registered simulated_inventory
+     * source (owned; NULL when there is none): its creative. */
+    json_t *simulated;
 } d_registry;
 
 /* Builds the registry from a route_policy body. MED_ERR_INVALID with

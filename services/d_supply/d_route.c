@@ -91,13 +91,21 @@ static void fill_adapt_in(const d_run *r, const d_source *src, const d_attempt *
     in->constraints = c->constraints;
 }
 
+/* The source's circuit: per tenant (d_breaker_key); NULL (no breaker)
+ * only for a key too long to hold. */
+static const char *breaker_key(const d_run *r, const d_source *src, char *buf, size_t cap)
+{
+    return d_breaker_key(r->ctx->tenant_id, src->source_id, buf, cap) == 0 ? buf : NULL;
+}
+
 /* Everything the D.6 / D.5 rules make of one finished dispatch. */
 static int complete(d_run *r, d_attempt *a, const d_response *resp, d_parsed *parsed)
 {
     d_step *step = &r->plan->steps[a->step_pos];
     const d_source *src = source_of(r, a->step_pos);
     d_response eff = *resp;
-    if (eff.transport == D_TR_OK && eff.elapsed_ms > a->timeout_budget_ms)
+    if ((eff.transport == D_TR_OK || eff.transport == D_TR_LOCAL) &&
+        eff.elapsed_ms > a->timeout_budget_ms)
         eff.transport = D_TR_DEADLINE;   /* a late response is dropped */
     int usable = parsed && parsed->kind == D_PARSE_BIDS &&
                  (eff.transport == D_TR_OK || eff.transport == D_TR_LOCAL);
@@ -123,10 +131,12 @@ static int complete(d_run *r, d_attempt *a, const d_response *resp, d_parsed *pa
     d_run_sync_clock(r, (a->sent_at_unix_ms - r->start_unix_ms) + (spent > 0 ? spent : 0));
     a->budget_after_ms = remaining(r) > 0 ? remaining(r) : 0;
     a->response_bytes = (int64_t)resp->body_len;
-    if (a->sent) d_breaker_record(r->breakers, src->source_id, o->type, now_unix(r));
+    char key[D_BREAKER_KEY_MAX];
+    const char *bk = breaker_key(r, src, key, sizeof key);
+    if (a->sent) d_breaker_record(r->breakers, bk, o->type, now_unix(r));
     int retry_left = !step->batch_index && a->route_hop <= step->max_retry_count;
     d_outcome_route_action(o, retry_left, a->budget_after_ms > 0,
-                           d_breaker_closed(r->breakers, src->source_id, now_unix(r)));
+                           d_breaker_closed(r->breakers, bk, now_unix(r)));
     if (o->type == D_OUT_NO_FILL || o->type == D_OUT_TIMEOUT) r->any_no_fill_or_timeout = 1;
     return 0;
 }
@@ -136,6 +146,18 @@ static int complete_now(d_run *r, d_attempt *a, d_transport tr, d_parsed *parsed
     d_response resp = { .transport = tr, .http_status = tr == D_TR_LOCAL ? 200 : 0 };
     int rc = complete(r, a, &resp, parsed);
     if (parsed) d_parsed_clear(parsed);
+    return rc;
+}
+
+/* A local adapter's answer, through the same D.5 / D.6 path. */
+static int answer_local(d_run *r, d_attempt *a, const d_adapter *ad, const d_adapt_in *in)
+{
+    d_parsed local;
+    memset(&local, 0, sizeof local);
+    d_response resp = { .transport = D_TR_LOCAL, .http_status = 200 };
+    ad->respond_local(in, &resp, &local);
+    int rc = complete(r, a, &resp, &local);
+    d_parsed_clear(&local);
     return rc;
 }
 
@@ -192,16 +214,17 @@ static int dispatch(d_run *r, int pos, int64_t rem, int hop)
         d_response resp = { .transport = D_TR_OK, .http_status = 400 };
         return complete(r, a, &resp, &bad);   /* adapt failure: d_en_invalid_request */
     }
-    if (!ad->needs_network) {
-        d_parsed local;
-        ad->respond_local(&in, &local);
-        return complete_now(r, a, D_TR_LOCAL, &local);
-    }
-    if (!d_breaker_allow(r->breakers, src->source_id, now_unix(r))) {
+    if (!ad->needs_network && !ad->breaker_gated) return answer_local(r, a, ad, &in);
+    char key[D_BREAKER_KEY_MAX];
+    if (!d_breaker_allow(r->breakers, breaker_key(r, src, key, sizeof key), now_unix(r))) {
         free(payload);
         return complete_now(r, a, D_TR_CIRCUIT_OPEN, NULL);
     }
     a->sent = 1;
+    if (!ad->needs_network) {
+        free(payload);
+        return answer_local(r, a, ad, &in);
+    }
     d_pending *p = &r->pending[r->n_pending++];
     memset(p, 0, sizeof *p);
     p->attempt = (int)(a - r->attempts);

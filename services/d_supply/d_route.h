@@ -22,7 +22,7 @@ typedef struct d_attempt {
     int64_t sent_at_unix_ms, deadline_unix_ms;
     int64_t response_bytes;
     int budget_cut;
-    int sent;                     /* 0: circuit open / adapt failure / local */
+    int sent;                     /* 0: circuit open / adapt failure / house (simulated: 1) */
     d_outcome outcome;
 } d_attempt;
 

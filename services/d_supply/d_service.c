@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "d_adapter.h"
 #include "d_input.h"
 #include "d_output.h"
 #include "d_redeliver.h"
@@ -176,18 +177,21 @@ static void prepare(d_service *svc, const med_relay_in *in, d_job *j, med_rc *rc
         return;
     }
     j->planned = 1;
+    j->in.ctx.tenant_id = first_set(in->headers->tenant, j->pd->trace ? j->pd->trace->tenant_id : "");
     d_run_init(&j->run, &j->in.ctx, &j->plan, &svc->breakers, j->start_unix_ms);
 }
 
 /* One round: every job advances; all pending dispatches of the batch go
- * out together on the multi handle. Returns how many were sent. */
+ * out together on the multi handle. Returns how many were sent. A run
+ * whose previous round already scheduled its next dispatches (a retry,
+ * the next step) is not advanced first: that would consume them unsent. */
 static size_t route_round(d_service *svc, d_job *jobs, size_t n, med_rc *rcs, med_err *errs)
 {
     size_t total = 0;
     for (size_t i = 0; i < n; i++) {
         if (jobs[i].skip || !jobs[i].planned) continue;
         d_run_sync_clock(&jobs[i].run, med_mono_ms() - jobs[i].start_mono_ms);
-        if (d_run_advance(&jobs[i].run, &errs[i]) != MED_OK) {
+        if (jobs[i].run.n_pending == 0 && d_run_advance(&jobs[i].run, &errs[i]) != MED_OK) {
             rcs[i] = errs[i].rc;
             jobs[i].skip = 1;
             continue;
@@ -377,7 +381,7 @@ static void job_free(d_service *svc, d_job *j)
     if (j->pd) mediation__v1__policy_decision__free_unpacked(j->pd, NULL);
 }
 
-static void bind(d_service *svc, med_service *s)
+static void bind(d_service *svc, med_service *s, const char *instance)
 {
     if (svc->rconfig || !s) return;
     svc->rconfig = med_service_rconfig(s);
@@ -391,13 +395,55 @@ static void bind(d_service *svc, med_service *s)
         svc->store = d_store_new(med_config_str(cfg, "REDIS_HOST"), (int)med_config_int(cfg, "REDIS_PORT"),
                                  (int)med_config_int(cfg, "D_REDIS_TIMEOUT_MS"),
                                  med_config_int(cfg, "D_REDELIVERY_WINDOW_SEC") * 1000);
+    /* Without it (ENOMEM) the circuits stay process-local. */
+    svc->breakers.open_ms = med_config_int(cfg, "D_BREAKER_OPEN_MS");
+    if (!svc->breakers_shared)
+        svc->breakers_shared = d_breaker_store_new(
+            med_config_str(cfg, "REDIS_HOST"), (int)med_config_int(cfg, "REDIS_PORT"),
+            (int)med_config_int(cfg, "D_REDIS_TIMEOUT_MS"), svc->app_env, instance,
+            svc->breakers.open_ms);
+    svc->breakers.port = d_breaker_store_port(svc->breakers_shared);
+}
+
+/* Adds the circuit of every breaker-gated step of j to keys (distinct, at
+ * most D_BREAKER_MAX in all). */
+static void circuits_of(const d_job *j, char (*keys)[D_BREAKER_KEY_MAX], size_t *n)
+{
+    for (int i = 0; i < j->plan.n_steps && *n < D_BREAKER_MAX; i++) {
+        const d_source *src = &j->reg->sources[j->plan.steps[i].source];
+        const d_adapter *ad = d_adapter_get((d_adapter_kind)src->adapter_kind);
+        char key[D_BREAKER_KEY_MAX];
+        if (!ad || !(ad->needs_network || ad->breaker_gated) ||
+            d_breaker_key(j->in.ctx.tenant_id, src->source_id, key, sizeof key) != 0)
+            continue;
+        size_t k = 0;
+        while (k < *n && strcmp(keys[k], key) != 0) k++;
+        if (k == *n) memcpy(keys[(*n)++], key, sizeof key);
+    }
+}
+
+/* D.2: the batch reads the circuits of its sources from Redis once (one
+ * round trip per 64); what this replica records later in the batch goes
+ * to Redis and into its view at once (d_breaker_record). */
+static void sync_circuits(d_service *svc, const d_job *jobs, size_t n)
+{
+    if (!svc->breakers_shared) return;
+    char (*keys)[D_BREAKER_KEY_MAX] = malloc(D_BREAKER_MAX * sizeof *keys);
+    const char **kp = malloc(D_BREAKER_MAX * sizeof *kp);
+    size_t nk = 0;
+    for (size_t i = 0; keys && kp && i < n; i++)
+        if (jobs[i].planned && !jobs[i].skip) circuits_of(&jobs[i], keys, &nk);
+    for (size_t i = 0; i < nk; i++) kp[i] = keys[i];
+    if (nk) d_breaker_store_sync(svc->breakers_shared, &svc->breakers, kp, nk, med_now_unix_ms());
+    free(kp);
+    free(keys);
 }
 
 void d_service_batch(void *ud, const med_relay_in *ins, size_t n, med_relay_out *outs,
                      med_rc *rcs, med_err *errs)
 {
     d_service *svc = ud;
-    if (n > 0) bind(svc, ins[0].svc);
+    if (n > 0) bind(svc, ins[0].svc, ins[0].instance);
     if (!svc->http || !svc->rconfig) {
         for (size_t i = 0; i < n; i++)
             rcs[i] = med_err_set(&errs[i], MED_ERR_NOMEM, MED_R_INFRA_NOMEM, NULL, "D start-up");
@@ -413,6 +459,7 @@ void d_service_batch(void *ud, const med_relay_in *ins, size_t n, med_relay_out 
         rcs[i] = MED_OK;
         prepare(svc, &ins[i], &jobs[i], &rcs[i], &errs[i]);
     }
+    sync_circuits(svc, jobs, n);
     while (route_round(svc, jobs, n, rcs, errs) > 0) {
     }
     for (size_t i = 0; i < n; i++) {

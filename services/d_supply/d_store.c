@@ -8,27 +8,20 @@
 #include "med/metrics.h"
 #include "med/reason.h"
 #include "med/redis.h"
-
-#define D_STORE_RETRY_MS 1000
+#include "d_redis_link.h"
 
 struct d_store {
-    char *host;
-    int port;
-    int timeout_ms;
+    d_redis_link link;
     int64_t ttl_ms;
-    med_redis *r;              /* NULL until connected */
-    int64_t next_try_mono_ms;  /* skip Redis until then after a failure */
 };
 
 d_store *d_store_new(const char *host, int port, int timeout_ms, int64_t ttl_ms)
 {
     d_store *s = calloc(1, sizeof *s);
-    if (!s || !(s->host = strdup(host && host[0] ? host : "127.0.0.1"))) {
+    if (!s || d_redis_link_init(&s->link, host, port, timeout_ms, "D redelivery guard") != 0) {
         free(s);
         return NULL;
     }
-    s->port = port;
-    s->timeout_ms = timeout_ms;
     s->ttl_ms = ttl_ms;
     return s;
 }
@@ -36,8 +29,7 @@ d_store *d_store_new(const char *host, int port, int timeout_ms, int64_t ttl_ms)
 void d_store_free(d_store *s)
 {
     if (!s) return;
-    med_redis_close(s->r);
-    free(s->host);
+    d_redis_link_clear(&s->link);
     free(s);
 }
 
@@ -50,20 +42,12 @@ static void log_redis(const char *what, const med_err *e)
 /* The connection, or NULL while Redis is being skipped. */
 static med_redis *redis(d_store *s)
 {
-    if (med_mono_ms() < s->next_try_mono_ms) return NULL;
-    if (s->r) return s->r;
-    med_err e;
-    if (med_redis_connect(s->host, s->port, s->timeout_ms, &s->r, &e) == MED_OK) return s->r;
-    s->next_try_mono_ms = med_mono_ms() + D_STORE_RETRY_MS;
-    log_redis("connect", &e);
-    return NULL;
+    return d_redis_link_get(&s->link);
 }
 
-/* An unreachable Redis is skipped for a while; a server error is not. */
 static void failed(d_store *s, const char *what, const med_err *e)
 {
-    if (e->rc == MED_ERR_UNAVAILABLE) s->next_try_mono_ms = med_mono_ms() + D_STORE_RETRY_MS;
-    log_redis(what, e);
+    d_redis_link_failed(&s->link, what, e);
 }
 
 static d_rd_lock take_lock(d_store *s, med_redis *r, d_guard *g)

@@ -64,6 +64,11 @@ typedef struct d_response {
     int64_t elapsed_ms;
 } d_response;
 
+/* What a simulated_inventory source answers (routingAttributes.simulatedOutcome). */
+typedef enum d_sim_outcome {
+    D_SIM_FILL = 0, D_SIM_NO_FILL, D_SIM_TIMEOUT, D_SIM_ERROR
+} d_sim_outcome;
+
 /* One D.2 registry entry. */
 typedef struct d_source {
     char source_id[D_ID_MAX];
@@ -87,6 +92,13 @@ typedef struct d_source {
     double cost_weight;
     /* index of the adapter implementation (d_adapter.h) */
     int adapter_kind;
+    /* simulated_inventory: the scripted answer (routingAttributes.simulated*) */
+    d_sim_outcome sim_outcome;
+    int64_t sim_price_micros;
+    int64_t sim_latency_ms;
+    int sim_http_status;
+    int sim_has_nbr;
+    int sim_nbr;
 } d_source;
 
 /* The input's source constraints (C.4) merged with the black_white_list

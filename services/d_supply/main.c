@@ -19,5 +19,6 @@ int main(void)
     int rc = med_stage_main_batch(&opts, MED_STREAM_CHAIN, MED_SUBJ_D_ROUTABLE, d_service_batch, &d);
     d_http_free(d.http);
     d_store_free(d.store);
+    d_breaker_store_free(d.breakers_shared);
     return rc;
 }

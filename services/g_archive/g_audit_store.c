@@ -39,44 +39,28 @@ static void row_texts(const g_audit_row *r, const char *v[N_TEXT_COLS])
     memcpy(v, t, sizeof t);
 }
 
-typedef struct append_q {
-    med_pg_array cols[N_TEXT_COLS + 1];
-} append_q;
-
-static med_rc append_q_build(append_q *q, const g_audit_row *rows, const size_t *idx, size_t n,
-                             med_err *err)
+static med_rc columns_build(med_pg_cols *c, const g_audit_row *rows, const size_t *idx, size_t n,
+                            med_err *err)
 {
-    for (int c = 0; c < N_TEXT_COLS; c++) med_pg_array_init(&q->cols[c], MED_PG_OID_TEXT);
-    med_pg_array_init(&q->cols[N_TEXT_COLS], MED_PG_OID_BYTEA);
+    uint32_t oids[N_TEXT_COLS + 1];
+    for (int k = 0; k < N_TEXT_COLS; k++) oids[k] = MED_PG_OID_TEXT;
+    oids[N_TEXT_COLS] = MED_PG_OID_BYTEA;
+    med_pg_cols_init(c, oids, N_TEXT_COLS + 1);
     for (size_t i = 0; i < n; i++) {
         const g_audit_row *r = &rows[idx[i]];
         const char *v[N_TEXT_COLS];
         row_texts(r, v);
-        for (int c = 0; c < N_TEXT_COLS; c++) med_pg_array_add_str(&q->cols[c], v[c]);
-        med_pg_array_add(&q->cols[N_TEXT_COLS], r->payload_pb, r->payload_pb_len);
+        for (int k = 0; k < N_TEXT_COLS; k++) med_pg_array_add_str(&c->col[k], v[k]);
+        med_pg_array_add(&c->col[N_TEXT_COLS], r->payload_pb, r->payload_pb_len);
     }
-    med_rc rc = MED_OK;
-    for (int c = 0; c <= N_TEXT_COLS && rc == MED_OK; c++) rc = med_pg_array_finish(&q->cols[c], err);
-    return rc;
-}
-
-static void append_q_free(append_q *q)
-{
-    for (int c = 0; c <= N_TEXT_COLS; c++) med_pg_array_free(&q->cols[c]);
+    return med_pg_cols_finish(c, err);
 }
 
 static med_rc append_tx(med_pg *pg, PGconn *conn, void *ud, med_err *err)
 {
-    append_q *q = ud;
-    const char *values[N_TEXT_COLS + 1];
-    int lengths[N_TEXT_COLS + 1], formats[N_TEXT_COLS + 1];
-    for (int c = 0; c <= N_TEXT_COLS; c++) {
-        values[c] = (const char *)q->cols[c].buf;
-        lengths[c] = (int)q->cols[c].len;
-        formats[c] = 1;
-    }
-    PGresult *res = med_pg_exec_prepared_bin(pg, STMT_APPEND, N_TEXT_COLS + 1, values, lengths,
-                                             formats, err);
+    const med_pg_cols *c = ud;
+    PGresult *res = med_pg_exec_prepared_bin(pg, STMT_APPEND, c->n, c->values, c->lengths,
+                                             c->formats, err);
     if (!res) return err->rc;
     med_rc rc = med_pg_result_err(res, conn, err);
     PQclear(res);
@@ -92,9 +76,9 @@ med_rc g_audit_store_append(med_pg *pg, const g_audit_row *rows, const size_t *i
                             med_err *err)
 {
     if (n == 0) return MED_OK;
-    append_q q;
-    med_rc rc = append_q_build(&q, rows, idx, n, err);
-    if (rc == MED_OK) rc = med_pg_tx(pg, rows[idx[0]].tenant_id, 0, append_tx, &q, err);
-    append_q_free(&q);
+    med_pg_cols c;
+    med_rc rc = columns_build(&c, rows, idx, n, err);
+    if (rc == MED_OK) rc = med_pg_tx(pg, rows[idx[0]].tenant_id, 0, append_tx, &c, err);
+    med_pg_cols_free(&c);
     return rc;
 }

@@ -23,6 +23,8 @@
 #define MED_PG_OID_BYTEA 17u
 #define MED_PG_OID_INT8 20u
 #define MED_PG_OID_TEXT 25u
+#define MED_PG_OID_BOOL 16u
+#define MED_PG_OID_INT4 23u
 
 typedef struct med_pg_array {
     uint8_t *buf;       /* owned; valid after a successful _finish */
@@ -40,8 +42,29 @@ void med_pg_array_add(med_pg_array *a, const void *data, size_t len);
 void med_pg_array_add_str(med_pg_array *a, const char *s);
 /* An int8 element in network order. */
 void med_pg_array_add_int8(med_pg_array *a, int64_t v);
+/* An int4 element in network order. */
+void med_pg_array_add_int4(med_pg_array *a, int32_t v);
+/* A bool element (v != 0 -> true). */
+void med_pg_array_add_bool(med_pg_array *a, int v);
 /* Writes the header; MED_ERR_NOMEM (err filled) after a failed _add. */
 med_rc med_pg_array_finish(med_pg_array *a, med_err *err);
 void med_pg_array_free(med_pg_array *a);
+
+/* A batch statement's parameters: one binary array per column, ready for
+ * med_pg_exec_prepared_bin(pg, stmt, c.n, c.values, c.lengths, c.formats).
+ * Add elements with med_pg_array_add*(&c.col[i], ...), row by row. */
+#define MED_PG_COLS_MAX 32
+typedef struct med_pg_cols {
+    med_pg_array col[MED_PG_COLS_MAX];
+    const char *values[MED_PG_COLS_MAX];
+    int lengths[MED_PG_COLS_MAX], formats[MED_PG_COLS_MAX];
+    int n;
+} med_pg_cols;
+
+/* n columns (<= MED_PG_COLS_MAX) of the given element types. */
+void med_pg_cols_init(med_pg_cols *c, const uint32_t *elem_oids, int n);
+/* Finishes every array and fills values/lengths/formats. */
+med_rc med_pg_cols_finish(med_pg_cols *c, med_err *err);
+void med_pg_cols_free(med_pg_cols *c);
 
 #endif

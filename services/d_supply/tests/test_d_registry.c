@@ -8,6 +8,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "d_adapter.h"
 #include "d_registry.h"
 #include "d_test_util.h"
 #include "med/reason.h"
@@ -69,8 +70,8 @@ static void test_case02_duplicate_source_id(void **state)
     d_fixture_free(&f);
 }
 
-/* Registration order: bad enum, empty placements, missing implementation,
- * paused without a reason. */
+/* Registration order: bad enum, empty placements, a contract version no
+ * adapter implements, paused without a reason. */
 static void test_registration_checks(void **state)
 {
     (void)state;
@@ -80,7 +81,8 @@ static void test_registration_checks(void **state)
         "\"endpoint\":\"http://x/\",\"timeoutPolicyMs\":100,\"supportedPlacementTypes\":[\"native_feed\"]},"
         "{\"sourceId\":\"e1\",\"adapterId\":\"a\",\"sourceType\":\"alliance\",\"status\":\"active\","
         "\"endpoint\":\"http://x/\",\"timeoutPolicyMs\":100,\"supportedPlacementTypes\":[]},"
-        "{\"sourceId\":\"s1\",\"adapterId\":\"a\",\"sourceType\":\"simulated_inventory\",\"status\":\"active\","
+        "{\"sourceId\":\"s1\",\"adapterId\":\"a\",\"sourceType\":\"alliance\",\"status\":\"active\","
+        "\"endpoint\":\"http://x/\",\"adapterContractVersion\":\"d_adapter_contract_v9\","
         "\"timeoutPolicyMs\":100,\"supportedPlacementTypes\":[\"native_feed\"]},"
         "{\"sourceId\":\"z1\",\"adapterId\":\"a\",\"sourceType\":\"alliance\",\"status\":\"paused\","
         "\"endpoint\":\"http://x/\",\"timeoutPolicyMs\":100,\"supportedPlacementTypes\":[\"native_feed\"]}]}";
@@ -91,6 +93,71 @@ static void test_registration_checks(void **state)
     assert_string_equal(code_of(&f.reg, 2), MED_R_D_ADAPTER_CONTRACT_METHOD_MISSING);
     assert_string_equal(code_of(&f.reg, 3), MED_R_D_ADAPTER_STATUS_REASON_REQUIRED);
     assert_int_equal(f.reg.n_sources, 0);
+    d_fixture_free(&f);
+}
+
+static char *sim_entry(const char *id, const char *routing_attributes)
+{
+    char *s = NULL;
+    int n = asprintf(&s,
+                     "{\"sourceId\":\"%s\",\"adapterId\":\"sim\",\"sourceType\":\"simulated_inventory\","
+                     "\"status\":\"active\",\"timeoutPolicyMs\":100,"
+                     "\"supportedPlacementTypes\":[\"native_feed\"],\"routingAttributes\":%s}",
+                     id, routing_attributes);
+    assert_true(n > 0);
+    return s;
+}
+
+/* simulated_inventory registers with the simulated adapter (no endpoint);
+ * its simulated* fields are check 1 like every other field. */
+static void test_simulated_registration(void **state)
+{
+    (void)state;
+    const char *ra[] = {
+        "{\"simulatedOutcome\":\"fill\",\"simulatedPriceMicros\":1500000,"
+        "\"simulatedCreative\":{\"creativeId\":\"cr_sim\"}}",
+        "{\"simulatedOutcome\":\"no_fill\",\"simulatedNbr\":8}",
+        "{\"simulatedOutcome\":\"timeout\"}",
+        "{\"simulatedOutcome\":\"error\",\"simulatedHttpStatus\":429,\"simulatedLatencyMs\":7}",
+        "{\"routeTier\":\"primary\"}",                             /* no outcome */
+        "{\"simulatedOutcome\":\"maybe\"}",                        /* not an outcome */
+        "{\"simulatedOutcome\":\"error\",\"simulatedHttpStatus\":200}",
+        "{\"simulatedOutcome\":\"fill\",\"simulatedPriceMicros\":-1}",
+        "{\"simulatedOutcome\":\"fill\",\"simulatedCreative\":\"cr\"}",
+    };
+    const int n = (int)(sizeof ra / sizeof ra[0]);
+    char *rp = strdup("{\"sources\":[");
+    for (int i = 0; i < n; i++) {
+        char id[8];
+        snprintf(id, sizeof id, "s%d", i);
+        char *e = sim_entry(id, ra[i]);
+        char *next = NULL;
+        assert_true(asprintf(&next, "%s%s%s", rp, i ? "," : "", e) > 0);
+        free(rp);
+        free(e);
+        rp = next;
+    }
+    char *full = NULL;
+    assert_true(asprintf(&full, "%s]}", rp) > 0);
+    free(rp);
+    d_fixture f;
+    d_fixture_init(&f, full);
+    free(full);
+    for (int i = 0; i < 4; i++) assert_string_equal(code_of(&f.reg, i), MED_R_D_ADAPTER_REGISTERED);
+    for (int i = 4; i < n; i++) assert_string_equal(code_of(&f.reg, i), MED_R_D_ADAPTER_REGISTRY_ENTRY_INVALID);
+    assert_int_equal(f.reg.n_sources, 4);
+    const d_source *s = f.reg.sources;
+    assert_int_equal(s[0].adapter_kind, D_ADAPTER_SIMULATED);
+    assert_int_equal(s[0].sim_outcome, D_SIM_FILL);
+    assert_int_equal(s[0].sim_price_micros, 1500000);
+    assert_int_equal(s[1].sim_outcome, D_SIM_NO_FILL);
+    assert_true(s[1].sim_has_nbr);
+    assert_int_equal(s[1].sim_nbr, 8);
+    assert_int_equal(s[2].sim_outcome, D_SIM_TIMEOUT);
+    assert_int_equal(s[2].sim_http_status, 500);   /* default */
+    assert_int_equal(s[3].sim_http_status, 429);
+    assert_int_equal(s[3].sim_latency_ms, 7);
+    assert_non_null(json_object_get(f.reg.simulated, "s0"));
     d_fixture_free(&f);
 }
 
@@ -137,6 +204,7 @@ int main(void)
         cmocka_unit_test(test_case01_min_capability_missing),
         cmocka_unit_test(test_case02_duplicate_source_id),
         cmocka_unit_test(test_registration_checks),
+        cmocka_unit_test(test_simulated_registration),
         cmocka_unit_test(test_demo_route_policy),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

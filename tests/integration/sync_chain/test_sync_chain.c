@@ -174,15 +174,20 @@ static void no_bid_everywhere_is_no_fill_or_house(void **state)
     free(body);
 }
 
+/* D.10 cases 10 and 11 under the demo budget (450 ms, 100 ms per source):
+ * the hanging primary times out, is retried once on the wire, and the
+ * next source serves within what is left. */
 static void primary_timeout_then_fallback_serves(void **state)
 {
     world *w = *state;
     th_fake_network_behave(&w->net_a, "delay;ms=1500;price=2.0");
+    long a0 = th_fake_network_requests(&w->net_a);
     char *body = opportunity_body("sess_timeout_01", "answer_end", NULL);
     json_t *d = delivery(w, body, "served");
     char *text = json_dumps(d, JSON_COMPACT);
     if (!strstr(text, "src_net_b")) fail_msg("fallback did not serve: %s", text);
     free(text);
+    assert_int_equal(th_fake_network_requests(&w->net_a) - a0, 2);
     json_decref(d);
     free(body);
 }

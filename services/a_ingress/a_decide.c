@@ -266,3 +266,15 @@ void a_decision_record(const a_decision *d, const a_request *req, int64_t now_ms
     if (d->kind == A_KIND_CREATE)
         snprintf(out->opportunity_ref, sizeof out->opportunity_ref, "%s", d->keys.opportunity_key);
 }
+
+int a_decision_alias_key(const a_decision *d, const a_request *req, char *out, size_t cap)
+{
+    if (cap) out[0] = '\0';
+    if (!d->has_dkey || !d->has_keys || !d->has_dedup || req->client_request_id ||
+        strcmp(d->dkey.source, A_DEDUP_SRC_COMPUTED) != 0 || !d->keys.generated_client_id[0])
+        return 0;
+    if (d->dedup.state == A_DEDUP_INFLIGHT_DUPLICATE || d->dedup.state == A_DEDUP_REUSED_RESULT)
+        return 0;
+    a_dedup_alias_key(req->app_id, d->keys.generated_client_id, out, cap);
+    return 1;
+}

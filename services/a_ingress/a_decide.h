@@ -86,4 +86,11 @@ void a_decision_internal_unavailable(a_decision *d, const char *why);
 void a_decision_record(const a_decision *d, const a_request *req, int64_t now_ms,
                        uint64_t stream_seq, const char *state, a_dedup_record *out);
 
+/* A.4/A.5: the dedupKey ("cli:" + appId + ":" + generated client id)
+ * under which the record this decision owns is also reachable, so an SDK
+ * retrying with the id it was given back is decided on that record.
+ * 1 and *out filled for a request without client id whose record this
+ * decision writes (new, resume, expired retry); 0 otherwise. */
+int a_decision_alias_key(const a_decision *d, const a_request *req, char *out, size_t cap);
+
 #endif

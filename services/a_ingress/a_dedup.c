@@ -33,6 +33,48 @@ void a_dedup_alias_key(const char *app_id, const char *generated_client_id, char
     snprintf(out, cap, "cli:%s:%s", app_id, generated_client_id);
 }
 
+#define A_ALIAS_FIELD "aliasOf"
+#define A_ALIAS_TARGET_PREFIX "fp:"
+
+med_rc a_dedup_alias_encode(const char *alias_of, uint8_t **out, size_t *len, med_err *err)
+{
+    if (!alias_of || strncmp(alias_of, A_ALIAS_TARGET_PREFIX, 3) != 0)
+        return med_err_set(err, MED_ERR_INVALID, MED_R_INFRA_DECODE_FAILED, NULL,
+                           "only a computed record can be aliased");
+    med_mmap *m = med_mmap_new();
+    med_rc rc = !m || med_mmap_set_str(m, A_ALIAS_FIELD, alias_of) != 0
+                    ? med_err_set(err, MED_ERR_NOMEM, MED_R_INFRA_NOMEM, NULL, "dedup alias")
+                    : med_mmap_encode(m, out, len, err);
+    med_mmap_free(m);
+    return rc;
+}
+
+/* 1 when the map is an alias of a computed record. */
+static int alias_of_map(const med_mmap *m, char *alias_of, size_t cap)
+{
+    const med_mval *v = med_mmap_get(m, A_ALIAS_FIELD);
+    if (!v || v->type != MED_MVAL_STR || v->u.s.len >= cap || v->u.s.len <= 3 ||
+        memcmp(v->u.s.ptr, A_ALIAS_TARGET_PREFIX, 3) != 0)
+        return 0;
+    memcpy(alias_of, v->u.s.ptr, v->u.s.len);
+    alias_of[v->u.s.len] = '\0';
+    return 1;
+}
+
+a_dedup_bytes a_dedup_bytes_read(const uint8_t *buf, size_t len, a_dedup_record *rec,
+                                 char *alias_of, size_t cap)
+{
+    med_err e;
+    if (cap) alias_of[0] = '\0';
+    if (!buf) return A_DEDUP_BYTES_NONE;
+    if (a_dedup_record_decode(buf, len, rec, &e) == MED_OK) return A_DEDUP_BYTES_RECORD;
+    med_mmap *m = NULL;
+    if (med_mmap_decode(buf, len, &m, &e) != MED_OK) return A_DEDUP_BYTES_NONE;
+    int alias = alias_of_map(m, alias_of, cap);
+    med_mmap_free(m);
+    return alias ? A_DEDUP_BYTES_ALIAS : A_DEDUP_BYTES_NONE;
+}
+
 const char *a_dedup_state_name(a_dedup_state s)
 {
     switch (s) {

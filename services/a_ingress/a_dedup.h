@@ -31,6 +31,11 @@ void a_dedup_compute(const char *app_id, const char *session_id, const char *pla
 void a_dedup_alias_key(const char *app_id, const char *generated_client_id, char *out,
                        size_t cap);
 
+/* The alias value (A.4): msgpack {aliasOf: <the computed record's
+ * dedupKey>}. Only an "fp:" key can be aliased, so an alias never leads
+ * to another alias. *out malloc'd. */
+med_rc a_dedup_alias_encode(const char *alias_of, uint8_t **out, size_t *len, med_err *err);
+
 typedef struct a_dedup_record {
     char state[16];                 /* inflight | completed */
     int64_t first_seen_at_ms;
@@ -82,6 +87,18 @@ typedef enum a_dedup_claim {
     A_DEDUP_CLAIM_IF_ABSENT,
     A_DEDUP_CLAIM_IF_UNCHANGED,
 } a_dedup_claim;
+
+/* What the bytes under a dedup key are: nothing usable (absent or
+ * undecodable: counts as no record), a record (*rec filled) or an alias
+ * of a computed record (alias_of filled, to be read and decided on). */
+typedef enum a_dedup_bytes {
+    A_DEDUP_BYTES_NONE = 0,
+    A_DEDUP_BYTES_RECORD,
+    A_DEDUP_BYTES_ALIAS,
+} a_dedup_bytes;
+
+a_dedup_bytes a_dedup_bytes_read(const uint8_t *buf, size_t len, a_dedup_record *rec,
+                                 char *alias_of, size_t cap);
 
 /* create: the decision creates an opportunity; record_seen: the script
  * returned stored bytes (decodable or not). */

@@ -149,16 +149,57 @@ static med_rc add_audit(a_work *w, med_relay_out *out, med_err *err)
 
 static int64_t record_ttl_ms(const a_service *s) { return (int64_t)s->dedup_window_sec * 2000; }
 
-/* The completed record (plain SET: the request owns its claim by now). */
+/* The alias this request's record is also stored under (A.4/A.5: the
+ * generated client id); NULL when none. key: the caller's buffer. */
+static const a_store_alias *record_alias(const a_work *w, char *key, size_t cap,
+                                         a_store_alias *out)
+{
+    char dk[A_DEDUP_KEY_MAX];
+    if (!a_decision_alias_key(&w->d, &w->req, dk, sizeof dk)) return NULL;
+    a_store_dedup_key(w->svc->app_env, w->tenant, dk, key, cap);
+    *out = (a_store_alias){ .key = key, .alias_of = w->d.dkey.dedup_key };
+    return out;
+}
+
+/* The completed record (no compare: the request owns its claim by now),
+ * its alias refreshed to the same TTL. */
 static void record_put(a_work *w, const char *state)
 {
     a_dedup_record rec;
     a_decision_record(&w->d, &w->req, w->in->now_unix_ms,
                       w->in->info ? w->in->info->stream_seq : 0, state, &rec);
+    char akey[512];
+    a_store_alias alias;
     med_err e;
-    if (a_store_dedup_put(w->svc->redis, w->dedup_redis_key, &rec, record_ttl_ms(w->svc),
-                          &e) != MED_OK)
+    if (a_store_dedup_put_aliased(w->svc->redis, w->dedup_redis_key,
+                                  record_alias(w, akey, sizeof akey, &alias), &rec,
+                                  record_ttl_ms(w->svc), &e) != MED_OK)
         w->d.dedup_degraded = 1;
+}
+
+/* A reject frees the record (and its alias) for a corrected retry. */
+static void record_delete(a_work *w)
+{
+    char akey[512];
+    a_store_alias alias;
+    med_err e;
+    a_store_dedup_delete_aliased(w->svc->redis, w->dedup_redis_key,
+                                 record_alias(w, akey, sizeof akey, &alias), &e);
+}
+
+/* The record an alias points at (A.4): 1 = *rec filled; 0 = none (absent,
+ * undecodable, or not a record); -1 = Redis failed. */
+static int alias_target(const a_work *w, const char *alias_of, a_dedup_record *rec)
+{
+    char key[512], again[A_DEDUP_KEY_MAX];
+    uint8_t *b = NULL;
+    size_t n = 0;
+    med_err e;
+    a_store_dedup_key(w->svc->app_env, w->tenant, alias_of, key, sizeof key);
+    if (a_store_dedup_read(w->svc->redis, key, &b, &n, &e) != MED_OK) return -1;
+    int found = a_dedup_bytes_read(b, n, rec, again, sizeof again) == A_DEDUP_BYTES_RECORD;
+    free(b);
+    return found;
 }
 
 /* What the claim script last returned: known = 0 before the first call;
@@ -177,9 +218,18 @@ static void decide_on(a_work *w, const a_decide_in *di, const a_decision *before
 {
     w->d = *before;
     a_dedup_record rec;
-    med_err e;
-    int found = !redis_down && seen->bytes &&
-                a_dedup_record_decode(seen->bytes, seen->len, &rec, &e) == MED_OK;
+    char alias_of[A_DEDUP_KEY_MAX];
+    a_dedup_bytes kind = redis_down ? A_DEDUP_BYTES_NONE
+                                    : a_dedup_bytes_read(seen->bytes, seen->len, &rec, alias_of,
+                                                         sizeof alias_of);
+    int found = kind == A_DEDUP_BYTES_RECORD;
+    if (kind == A_DEDUP_BYTES_ALIAS) {
+        /* A retry with a generated client id: decided on the computed
+         * record; the claim still compares the alias bytes it saw. */
+        int t = alias_target(w, alias_of, &rec);
+        found = t == 1;
+        redis_down = t < 0;
+    }
     a_decide_back(di, &w->req, found ? &rec : NULL, redis_down, &w->d);
 }
 
@@ -199,8 +249,9 @@ static void decide_with_dedup(a_work *w, const a_decide_in *di)
     dedup_seen seen = { 0 };
     for (int round = 0; round < A_DEDUP_CLAIM_ROUNDS; round++) {
         decide_on(w, di, &before, &seen, 0);
-        a_dedup_claim c = a_dedup_claim_for(w->d.kind == A_KIND_CREATE, 0, &w->d.dedup,
-                                            seen.bytes != NULL);
+        /* degraded: an alias whose record could not be read */
+        a_dedup_claim c = a_dedup_claim_for(w->d.kind == A_KIND_CREATE, w->d.dedup_degraded,
+                                            &w->d.dedup, seen.bytes != NULL);
         if (c == A_DEDUP_CLAIM_NONE && seen.known) break;
         a_dedup_record rec;
         if (c != A_DEDUP_CLAIM_NONE)
@@ -210,8 +261,10 @@ static void decide_with_dedup(a_work *w, const a_decide_in *di)
         uint8_t *cur = NULL;
         size_t cur_len = 0;
         med_err e;
-        med_rc rc = a_store_dedup_claim(
-            w->svc->redis, w->dedup_redis_key,
+        char akey[512];
+        a_store_alias alias;
+        med_rc rc = a_store_dedup_claim_aliased(
+            w->svc->redis, w->dedup_redis_key, record_alias(w, akey, sizeof akey, &alias),
             c == A_DEDUP_CLAIM_IF_UNCHANGED ? seen.bytes : NULL, seen.len,
             c != A_DEDUP_CLAIM_NONE ? &rec : NULL, record_ttl_ms(w->svc), &claimed, &cur,
             &cur_len, &e);
@@ -230,10 +283,7 @@ static void decide_with_dedup(a_work *w, const a_decide_in *di)
 
 static med_rc emit_reject(a_work *w, med_relay_out *out, med_err *err)
 {
-    if (w->d.has_dkey && w->dedup_redis_key[0]) {
-        med_err e;
-        a_store_dedup_delete(w->svc->redis, w->dedup_redis_key, &e);
-    }
+    if (w->d.has_dkey && w->dedup_redis_key[0]) record_delete(w);
     med_rc rc = add_audit(w, out, err);
     if (rc != MED_OK || !w->in->reply_to) return rc;
     Mediation__V1__OpportunityRejectReply *r =
@@ -254,8 +304,7 @@ static med_rc emit_terminal(a_work *w, med_relay_out *out, med_err *err)
         /* A reject frees the key for a corrected retry; a no_op/block is a
          * result a repeat within the window reuses. */
         if (strcmp(w->d.trigger_action, A_ACT_REJECT) == 0) {
-            med_err e;
-            a_store_dedup_delete(w->svc->redis, w->dedup_redis_key, &e);
+            record_delete(w);
         } else {
             record_put(w, A_DEDUP_COMPLETED);
         }

@@ -53,32 +53,122 @@ static med_rc claim_reply(med_redis_reply *reply, int *claimed, uint8_t **curren
     return MED_OK;
 }
 
+static med_rc no_redis(med_err *err)
+{
+    return med_err_set(err, MED_ERR_UNAVAILABLE, MED_R_INFRA_REDIS_UNAVAILABLE, NULL,
+                       "no redis connection");
+}
+
+/* The alias bytes for med_redis_eval; *buf NULL (and 0 keys added) when
+ * there is no alias. */
+static med_rc alias_bytes(const a_store_alias *alias, uint8_t **buf, size_t *len, med_err *err)
+{
+    *buf = NULL;
+    *len = 0;
+    if (!alias || !alias->key || !alias->alias_of) return MED_OK;
+    return a_dedup_alias_encode(alias->alias_of, buf, len, err);
+}
+
 med_rc a_store_dedup_claim(med_redis *r, const char *key, const uint8_t *expected,
                            size_t expected_len, const a_dedup_record *rec, int64_t ttl_ms,
                            int *claimed, uint8_t **current, size_t *current_len, med_err *err)
 {
+    return a_store_dedup_claim_aliased(r, key, NULL, expected, expected_len, rec, ttl_ms, claimed,
+                                       current, current_len, err);
+}
+
+static void ttl_text(int64_t ttl_ms, char *out, size_t cap)
+{
+    snprintf(out, cap, "%lld", (long long)(ttl_ms > 0 ? ttl_ms : 1));
+}
+
+med_rc a_store_dedup_claim_aliased(med_redis *r, const char *key, const a_store_alias *alias,
+                                   const uint8_t *expected, size_t expected_len,
+                                   const a_dedup_record *rec, int64_t ttl_ms, int *claimed,
+                                   uint8_t **current, size_t *current_len, med_err *err)
+{
     *claimed = 0;
     *current = NULL;
     *current_len = 0;
-    if (!r)
-        return med_err_set(err, MED_ERR_UNAVAILABLE, MED_R_INFRA_REDIS_UNAVAILABLE, NULL,
-                           "no redis connection");
-    uint8_t *buf = NULL;
-    size_t len = 0;
-    if (rec) {
-        med_rc rc = a_dedup_record_encode(rec, &buf, &len, err);
-        if (rc != MED_OK) return rc;
+    if (!r) return no_redis(err);
+    uint8_t *buf = NULL, *abuf = NULL;
+    size_t len = 0, alen = 0;
+    med_rc rc = rec ? a_dedup_record_encode(rec, &buf, &len, err) : MED_OK;
+    if (rc == MED_OK && rec) rc = alias_bytes(alias, &abuf, &alen, err);
+    if (rc != MED_OK) {
+        free(buf);
+        return rc;
     }
     char ttl[24];
-    snprintf(ttl, sizeof ttl, "%lld", (long long)(ttl_ms > 0 ? ttl_ms : 1));
-    const void *args[3] = { expected ? (const void *)expected : "", buf ? (const void *)buf : "",
-                            ttl };
-    size_t lens[3] = { expected ? expected_len : 0, len, strlen(ttl) };
+    ttl_text(ttl_ms, ttl, sizeof ttl);
+    const char *keys[2] = { key, abuf ? alias->key : NULL };
+    const void *args[4] = { expected ? (const void *)expected : "", buf ? (const void *)buf : "",
+                            ttl, abuf };
+    size_t lens[4] = { expected ? expected_len : 0, len, strlen(ttl), alen };
     med_redis_reply reply;
-    med_rc rc = med_redis_eval(r, A_DEDUP_CLAIM_LUA, 1, &key, 3, args, lens, &reply, err);
+    rc = med_redis_eval(r, A_DEDUP_CLAIM_LUA, abuf ? 2 : 1, keys, abuf ? 4 : 3, args, lens,
+                        &reply, err);
     free(buf);
+    free(abuf);
     if (rc != MED_OK) return rc;
     return claim_reply(&reply, claimed, current, current_len, err);
+}
+
+med_rc a_store_dedup_put_aliased(med_redis *r, const char *key, const a_store_alias *alias,
+                                 const a_dedup_record *rec, int64_t ttl_ms, med_err *err)
+{
+    if (!r) return no_redis(err);
+    uint8_t *buf = NULL, *abuf = NULL;
+    size_t len = 0, alen = 0;
+    med_rc rc = a_dedup_record_encode(rec, &buf, &len, err);
+    if (rc == MED_OK) rc = alias_bytes(alias, &abuf, &alen, err);
+    if (rc == MED_OK) {
+        char ttl[24];
+        ttl_text(ttl_ms, ttl, sizeof ttl);
+        const char *keys[2] = { key, abuf ? alias->key : NULL };
+        const void *args[3] = { buf, ttl, abuf };
+        size_t lens[3] = { len, strlen(ttl), alen };
+        med_redis_reply reply;
+        rc = med_redis_eval(r, A_DEDUP_PUT_LUA, abuf ? 2 : 1, keys, abuf ? 3 : 2, args, lens,
+                            &reply, err);
+        if (rc == MED_OK) med_redis_reply_clear(&reply);
+    }
+    free(buf);
+    free(abuf);
+    return rc;
+}
+
+med_rc a_store_dedup_delete_aliased(med_redis *r, const char *key, const a_store_alias *alias,
+                                    med_err *err)
+{
+    if (!r) return MED_OK;
+    uint8_t *abuf = NULL;
+    size_t alen = 0;
+    med_rc rc = alias_bytes(alias, &abuf, &alen, err);
+    if (rc != MED_OK) return rc;
+    const char *keys[2] = { key, abuf ? alias->key : NULL };
+    const void *args[1] = { abuf };
+    size_t lens[1] = { alen };
+    med_redis_reply reply;
+    rc = med_redis_eval(r, A_DEDUP_DELETE_LUA, abuf ? 2 : 1, keys, abuf ? 1 : 0, args, lens,
+                        &reply, err);
+    if (rc == MED_OK) med_redis_reply_clear(&reply);
+    free(abuf);
+    return rc;
+}
+
+med_rc a_store_dedup_read(med_redis *r, const char *key, uint8_t **bytes, size_t *len,
+                          med_err *err)
+{
+    *bytes = NULL;
+    *len = 0;
+    if (!r) return no_redis(err);
+    med_rc rc = med_redis_get(r, key, bytes, len, err);
+    if (rc == MED_ERR_NOT_FOUND) {
+        med_err_clear(err);
+        return MED_OK;
+    }
+    return rc;
 }
 
 /* One statement for one row or a batch (prepared once): every column a

@@ -28,6 +28,31 @@ med_rc a_store_dedup_claim(med_redis *r, const char *key, const uint8_t *expecte
                            size_t expected_len, const a_dedup_record *rec, int64_t ttl_ms,
                            int *claimed, uint8_t **current, size_t *current_len, med_err *err);
 
+/* The alias a computed record is also stored under (A.4/A.5): key = the
+ * full Redis key of "cli:<appId>:<generated id>", alias_of = the record's
+ * dedupKey ("fp:..."). A NULL a_store_alias = none. */
+typedef struct a_store_alias {
+    const char *key;
+    const char *alias_of;
+} a_store_alias;
+
+/* a_store_dedup_claim that also stores the alias (same TTL) in the same
+ * script run when the record is claimed. */
+med_rc a_store_dedup_claim_aliased(med_redis *r, const char *key, const a_store_alias *alias,
+                                   const uint8_t *expected, size_t expected_len,
+                                   const a_dedup_record *rec, int64_t ttl_ms, int *claimed,
+                                   uint8_t **current, size_t *current_len, med_err *err);
+/* a_store_dedup_put plus the alias, atomically (A_DEDUP_PUT_LUA). */
+med_rc a_store_dedup_put_aliased(med_redis *r, const char *key, const a_store_alias *alias,
+                                 const a_dedup_record *rec, int64_t ttl_ms, med_err *err);
+/* Deletes the record and its alias (only while it still points here). */
+med_rc a_store_dedup_delete_aliased(med_redis *r, const char *key, const a_store_alias *alias,
+                                    med_err *err);
+/* The record an alias points at: plain GET of its full Redis key; *bytes
+ * malloc'd, NULL when absent. Redis down: MED_ERR_UNAVAILABLE. */
+med_rc a_store_dedup_read(med_redis *r, const char *key, uint8_t **bytes, size_t *len,
+                          med_err *err);
+
 typedef struct a_store_opportunity {
     const char *tenant_id, *app_id, *placement_id;
     const char *opportunity_key, *request_key, *trace_key, *attempt_key;

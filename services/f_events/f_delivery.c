@@ -17,6 +17,7 @@
 #include "med/names.h"
 #include "med/pbtrace.h"
 #include "med/reason.h"
+#include "med/pg_array.h"
 #include "med/rows.h"
 #include "mediation/v1/archive.pb-c.h"
 
@@ -26,6 +27,15 @@
  * served ones, the outbox rows of terminal ones (only the new ones come
  * back: a redelivery publishes nothing twice; a row left unpublished is
  * the sweeper's). */
+enum { DL_RESPONSE_REFERENCE, DL_APP, DL_PLACEMENT, DL_STATUS, DL_FINAL_REASON, DL_TRACE,
+       DL_REQUEST, DL_ATTEMPT, DL_OPPORTUNITY, DL_DEFAULT_RENDER_ATTEMPT, DL_ANCHOR, DL_AMOUNT,
+       DL_CURRENCY, DL_DELIVERED_MS, DL_N };
+enum { OB_KEY, OB_APP, OB_RESPONSE_REFERENCE, OB_RECORDS, OB_N };
+
+/* $1 tenant, $2..$15 the Deliveries (DL_*), $16 the outbox grace, $17..$20
+ * the outbox rows (OB_*); every row set is one binary array per column. */
+_Static_assert(DL_N == 14 && OB_N == 4, "F_SQL_DELIVERY_SAVE parameter numbers");
+
 static med_rc prepare(med_pg *pg, med_err *err)
 {
     return med_pg_prepare(pg, F_SQL_DELIVERY_SAVE,
@@ -36,10 +46,11 @@ static med_rc prepare(med_pg *pg, med_err *err)
         "r.final_reason_code, r.trace_key, r.request_key, r.attempt_key, r.opportunity_key, "
         "r.default_render_attempt_id, r.anchor_hash, r.amount_micros, r.currency, "
         "to_timestamp(r.delivered_ms / 1000.0) "
-        "FROM jsonb_to_recordset($2::jsonb) AS r(response_reference text, app_id text, "
-        "placement_id text, delivery_status text, final_reason_code text, trace_key text, "
-        "request_key text, attempt_key text, opportunity_key text, default_render_attempt_id text, "
-        "anchor_hash text, amount_micros bigint, currency text, delivered_ms bigint) "
+        "FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], "
+        "$8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::int8[], $14::text[], "
+        "$15::int8[]) AS r(response_reference, app_id, placement_id, delivery_status, "
+        "final_reason_code, trace_key, request_key, attempt_key, opportunity_key, "
+        "default_render_attempt_id, anchor_hash, amount_micros, currency, delivered_ms) "
         "ON CONFLICT DO NOTHING RETURNING 1), "
         "c AS (INSERT INTO f_closures AS c (tenant_id, app_id, closure_key, response_reference, "
         "render_attempt_id, state, is_default, opened_at, open_trace_key, open_request_key, "
@@ -48,20 +59,21 @@ static med_rc prepare(med_pg *pg, med_err *err)
         "r.response_reference, r.default_render_attempt_id, 'open', true, "
         "to_timestamp(r.delivered_ms / 1000.0), r.trace_key, r.request_key, r.attempt_key, "
         "r.opportunity_key, r.anchor_hash "
-        "FROM jsonb_to_recordset($2::jsonb) AS r(response_reference text, app_id text, "
-        "trace_key text, request_key text, attempt_key text, opportunity_key text, "
-        "default_render_attempt_id text, anchor_hash text, delivered_ms bigint) "
+        "FROM unnest($2::text[], $3::text[], $7::text[], $8::text[], $9::text[], $10::text[], "
+        "$11::text[], $12::text[], $15::int8[]) AS r(response_reference, app_id, trace_key, "
+        "request_key, attempt_key, opportunity_key, default_render_attempt_id, anchor_hash, "
+        "delivered_ms) "
         "WHERE r.default_render_attempt_id IS NOT NULL "
         "ORDER BY 3 ON CONFLICT DO NOTHING RETURNING 1), "
         "o AS (INSERT INTO f_outbox (tenant_id, outbox_key, kind, app_id, batch_id, records_pb, "
         "record_count, next_attempt_at) "
         "SELECT $1, r.outbox_key, '" F_OUTBOX_DELIVERY "', r.app_id, r.response_reference, "
-        "decode(r.records_hex, 'hex'), 1, now() + make_interval(secs => $4::float8 / 1000) "
-        "FROM jsonb_to_recordset($3::jsonb) AS r(outbox_key text, app_id text, "
-        "response_reference text, records_hex text) "
+        "r.records_pb, 1, now() + make_interval(secs => $16::float8 / 1000) "
+        "FROM unnest($17::text[], $18::text[], $19::text[], $20::bytea[]) "
+        "AS r(outbox_key, app_id, response_reference, records_pb) "
         "ON CONFLICT DO NOTHING RETURNING outbox_key) "
         "SELECT outbox_key FROM o",
-        4, err);
+        2 + DL_N + OB_N, err);
 }
 
 /* ---- one message -------------------------------------------------------------- */
@@ -126,70 +138,66 @@ static med_rc item_prepare(med_arena *a, dl_item *it, med_err *err)
 
 /* ---- one tenant's transaction ------------------------------------------------------ */
 
-static json_t *delivery_row(const dl_item *it)
+static void delivery_add(const dl_item *it, med_pg_array *col)
 {
     const f_delivery_facts *f = &it->facts;
-    json_t *row = json_object();
     const Mediation__V1__TraceContext *tc = it->d->trace;
-    if (!row || med_rows_put(row, "response_reference", f->response_reference) ||
-        med_rows_put(row, "app_id", it->app) ||
-        med_rows_put(row, "placement_id", nonblank(it->h.placement, tc ? tc->placement_id : NULL)) ||
-        med_rows_put(row, "delivery_status", f->status) ||
-        med_rows_put(row, "final_reason_code", f->final_reason_code) ||
-        med_rows_put(row, "trace_key", f->trace_key) || med_rows_put(row, "request_key", f->request_key) ||
-        med_rows_put(row, "attempt_key", f->attempt_key) ||
-        med_rows_put(row, "opportunity_key", f->opportunity_key) ||
-        med_rows_put(row, "default_render_attempt_id", f->default_render_attempt_id) ||
-        med_rows_put(row, "anchor_hash", f->anchor_hash) ||
-        f_store_put_int(row, "amount_micros", f->amount_micros) ||
-        med_rows_put(row, "currency", f->currency) ||
-        f_store_put_int(row, "delivered_ms", f->delivered_at_ms)) {
-        json_decref(row);
-        return NULL;
-    }
-    return row;
+    med_pg_array_add_str(&col[DL_RESPONSE_REFERENCE], f->response_reference);
+    med_pg_array_add_str(&col[DL_APP], it->app);
+    med_pg_array_add_str(&col[DL_PLACEMENT], nonblank(it->h.placement, tc ? tc->placement_id : NULL));
+    med_pg_array_add_str(&col[DL_STATUS], f->status);
+    med_pg_array_add_str(&col[DL_FINAL_REASON], f->final_reason_code);
+    med_pg_array_add_str(&col[DL_TRACE], f->trace_key);
+    med_pg_array_add_str(&col[DL_REQUEST], f->request_key);
+    med_pg_array_add_str(&col[DL_ATTEMPT], f->attempt_key);
+    med_pg_array_add_str(&col[DL_OPPORTUNITY], f->opportunity_key);
+    med_pg_array_add_str(&col[DL_DEFAULT_RENDER_ATTEMPT], f->default_render_attempt_id);
+    med_pg_array_add_str(&col[DL_ANCHOR], f->anchor_hash);
+    med_pg_array_add_int8(&col[DL_AMOUNT], f->amount_micros);
+    med_pg_array_add_str(&col[DL_CURRENCY], f->currency);
+    med_pg_array_add_int8(&col[DL_DELIVERED_MS], f->delivered_at_ms);
 }
 
-static json_t *outbox_row(const dl_item *it)
+static void outbox_add(const dl_item *it, med_pg_array *col)
 {
-    char *hex = f_store_hex(it->ob.records_pb, it->ob.records_len);
-    json_t *row = hex ? json_object() : NULL;
-    if (!row || med_rows_put(row, "outbox_key", it->ob.key) || med_rows_put(row, "app_id", it->app) ||
-        med_rows_put(row, "response_reference", it->facts.response_reference) ||
-        med_rows_put(row, "records_hex", hex)) {
-        json_decref(row);
-        row = NULL;
-    }
-    free(hex);
-    return row;
+    med_pg_array_add_str(&col[OB_KEY], it->ob.key);
+    med_pg_array_add_str(&col[OB_APP], it->app);
+    med_pg_array_add_str(&col[OB_RESPONSE_REFERENCE], it->facts.response_reference);
+    /* never NULL: a terminal Delivery's row always carries its records */
+    med_pg_array_add(&col[OB_RECORDS], it->ob.records_pb ? it->ob.records_pb : (const uint8_t *)"",
+                     it->ob.records_len);
 }
 
 typedef struct tenant_tx {
     dl_item *items;
     const size_t *idx;
     size_t n;
-    char *deliveries;
-    char *outboxes;
+    med_pg_cols deliveries;
+    med_pg_cols outboxes;
 } tenant_tx;
 
-static med_rc tenant_json(med_arena *a, tenant_tx *t, med_err *err)
+static med_rc tenant_cols(tenant_tx *t, med_err *err)
 {
-    json_t *dl = json_array(), *ob = json_array();
-    for (size_t m = 0; dl && ob && m < t->n; m++) {
+    uint32_t dl[DL_N];
+    for (int i = 0; i < DL_N; i++) dl[i] = MED_PG_OID_TEXT;
+    dl[DL_AMOUNT] = dl[DL_DELIVERED_MS] = MED_PG_OID_INT8;
+    med_pg_cols_init(&t->deliveries, dl, DL_N);
+    med_pg_cols_init(&t->outboxes, (const uint32_t[]){ MED_PG_OID_TEXT, MED_PG_OID_TEXT,
+                                                       MED_PG_OID_TEXT, MED_PG_OID_BYTEA }, OB_N);
+    for (size_t m = 0; m < t->n; m++) {
         const dl_item *it = &t->items[t->idx[m]];
-        json_t *row = delivery_row(it);
-        if (!row || json_array_append_new(dl, row)) goto fail;
-        if (!it->facts.terminal) continue;
-        row = outbox_row(it);
-        if (!row || json_array_append_new(ob, row)) goto fail;
+        delivery_add(it, t->deliveries.col);
+        if (it->facts.terminal) outbox_add(it, t->outboxes.col);
     }
-    t->deliveries = f_store_json_text(a, dl, err);
-    t->outboxes = f_store_json_text(a, ob, err);
-    return t->deliveries && t->outboxes ? MED_OK : MED_ERR_NOMEM;
-fail:
-    json_decref(dl);
-    json_decref(ob);
-    return med_err_set(err, MED_ERR_NOMEM, MED_R_INFRA_NOMEM, NULL, "delivery rows");
+    med_rc rc = med_pg_cols_finish(&t->deliveries, err);
+    if (rc == MED_OK) rc = med_pg_cols_finish(&t->outboxes, err);
+    return rc;
+}
+
+static void tenant_cols_free(tenant_tx *t)
+{
+    med_pg_cols_free(&t->deliveries);
+    med_pg_cols_free(&t->outboxes);
 }
 
 static med_rc tenant_body(med_pg *pg, PGconn *conn, void *ud, med_err *err)
@@ -199,9 +207,13 @@ static med_rc tenant_body(med_pg *pg, PGconn *conn, void *ud, med_err *err)
     char grace[16];
     snprintf(grace, sizeof grace, "%d", F_OUTBOX_GRACE_MS);
     const char *tenant = t->items[t->idx[0]].tenant;
-    const char *v[4] = { tenant, t->deliveries, t->outboxes, grace };
+    f_params p = { .n = 0 };
+    f_params_text(&p, tenant);
+    f_params_cols(&p, &t->deliveries);
+    f_params_text(&p, grace);
+    f_params_cols(&p, &t->outboxes);
     PGresult *res = NULL;
-    med_rc rc = f_store_exec(pg, F_SQL_DELIVERY_SAVE, 4, v, &res, err);
+    med_rc rc = f_store_exec_params(pg, F_SQL_DELIVERY_SAVE, &p, &res, err);
     if (rc != MED_OK) return rc;
     for (size_t m = 0; m < t->n; m++) t->items[t->idx[m]].publish = 0;
     for (int r = 0; r < PQntuples(res); r++)
@@ -252,8 +264,8 @@ static void mark_published(f_delivery_consumer *c, dl_item *items, size_t n)
     }
 }
 
-static void save_tenants(f_delivery_consumer *c, med_arena *a, dl_item *items, size_t n,
-                         med_disposition *disp, med_err *errs)
+static void save_tenants(f_delivery_consumer *c, dl_item *items, size_t n, med_disposition *disp,
+                         med_err *errs)
 {
     const char **tenants = calloc(n, sizeof *tenants);
     unsigned char *taken = calloc(n, 1);
@@ -261,11 +273,12 @@ static void save_tenants(f_delivery_consumer *c, med_arena *a, dl_item *items, s
     size_t k;
     for (size_t i = 0; tenants && i < n; i++) tenants[i] = disp[i] == MED_DISPOSE_ACK ? items[i].tenant : NULL;
     while (tenants && taken && idx && (k = med_rows_next_tenant_group(tenants, n, taken, idx)) > 0) {
-        tenant_tx t = { items, idx, k, NULL, NULL };
+        tenant_tx t = { .items = items, .idx = idx, .n = k };
         med_err e;
         med_err_clear(&e);
-        med_rc rc = tenant_json(a, &t, &e);
+        med_rc rc = tenant_cols(&t, &e);
         if (rc == MED_OK) rc = med_pg_tx(c->pg, items[idx[0]].tenant, 3, tenant_body, &t, &e);
+        tenant_cols_free(&t);
         if (rc == MED_OK) continue;
         for (size_t m = 0; m < k; m++) {
             disp[idx[m]] = med_rc_is_retryable(rc) ? MED_DISPOSE_RETRY : MED_DISPOSE_FAIL;
@@ -302,7 +315,7 @@ void f_delivery_handle_fetch(f_delivery_consumer *c, natsMsg **msgs, int n,
         if (rc != MED_OK) disp[i] = med_rc_is_retryable(rc) ? MED_DISPOSE_RETRY : MED_DISPOSE_FAIL;
     }
     if (items) {
-        save_tenants(c, &a, items, count, disp, errs);
+        save_tenants(c, items, count, disp, errs);
         publish_new(c, items, count);
         mark_published(c, items, count);
         for (size_t i = 0; i < count; i++) {

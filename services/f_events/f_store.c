@@ -20,41 +20,58 @@ med_rc f_store_exec(med_pg *pg, const char *stmt, int n, const char *const *vals
     return err && err->rc != MED_OK ? err->rc : MED_ERR_IO;
 }
 
-char *f_store_json_text(med_arena *a, json_t *j, med_err *err)
+void f_params_text(f_params *p, const char *s)
 {
-    char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
-    json_decref(j);
-    char *owned = text ? med_arena_adopt(a, text) : NULL;
-    if (!owned) med_err_set(err, MED_ERR_NOMEM, MED_R_INFRA_NOMEM, NULL, "F row json");
-    return owned;
-}
-
-int f_store_put_int(json_t *row, const char *column, int64_t v)
-{
-    return json_object_set_new(row, column, json_integer((json_int_t)v));
-}
-
-int f_store_put_ms(json_t *row, const char *column, int64_t v)
-{
-    return json_object_set_new(row, column, v ? json_integer((json_int_t)v) : json_null());
-}
-
-int f_store_put_bool(json_t *row, const char *column, int v)
-{
-    return json_object_set_new(row, column, json_boolean(v));
-}
-
-char *f_store_hex(const uint8_t *data, size_t len)
-{
-    static const char digits[] = "0123456789abcdef";
-    char *out = malloc(len * 2 + 1);
-    if (!out) return NULL;
-    for (size_t i = 0; i < len; i++) {
-        out[2 * i] = digits[data[i] >> 4];
-        out[2 * i + 1] = digits[data[i] & 15];
+    if (p->n >= F_PARAMS_MAX) {
+        p->overflow = 1;
+        return;
     }
-    out[len * 2] = '\0';
-    return out;
+    p->v[p->n] = s;
+    p->len[p->n] = 0;
+    p->fmt[p->n++] = 0;
+}
+
+void f_params_bytes(f_params *p, const uint8_t *data, size_t len)
+{
+    if (p->n >= F_PARAMS_MAX || len > INT32_MAX) {
+        p->overflow = 1;
+        return;
+    }
+    /* a present but empty value must not be a NULL pointer (SQL NULL) */
+    p->v[p->n] = data ? (len ? (const char *)data : "") : NULL;
+    p->len[p->n] = (int)len;
+    p->fmt[p->n++] = 1;
+}
+
+void f_params_cols(f_params *p, const med_pg_cols *c)
+{
+    for (int i = 0; i < c->n; i++) {
+        if (p->n >= F_PARAMS_MAX) {
+            p->overflow = 1;
+            return;
+        }
+        p->v[p->n] = c->values[i];
+        p->len[p->n] = c->lengths[i];
+        p->fmt[p->n++] = c->formats[i];
+    }
+}
+
+med_rc f_store_exec_params(med_pg *pg, const char *stmt, const f_params *p, PGresult **out,
+                           med_err *err)
+{
+    *out = NULL;
+    if (p->overflow)
+        return med_err_set(err, MED_ERR_INTERNAL, MED_R_INFRA_PG_QUERY_FAILED, NULL,
+                           "%s: more than %d parameters", stmt, F_PARAMS_MAX);
+    *out = med_pg_exec_prepared_bin(pg, stmt, p->n, p->v, p->len, p->fmt, err);
+    if (*out) return MED_OK;
+    return err && err->rc != MED_OK ? err->rc : MED_ERR_IO;
+}
+
+void f_store_add_ms(med_pg_array *a, int64_t ms)
+{
+    if (ms) med_pg_array_add_int8(a, ms);
+    else med_pg_array_add(a, NULL, 0);
 }
 
 static int hex_nibble(char c)
@@ -131,7 +148,7 @@ static med_rc prepare_outbox(med_pg *pg, med_err *err)
         rc = med_pg_prepare(pg, F_SQL_OUTBOX_PUBLISHED,
             "UPDATE f_outbox SET published_at = now(), updated_at = now() "
             "WHERE tenant_id = $1 AND published_at IS NULL "
-            "AND outbox_key = ANY(ARRAY(SELECT jsonb_array_elements_text($2::jsonb)))", 2, err);
+            "AND outbox_key = ANY($2::text[])", 2, err);
     return rc;
 }
 
@@ -203,19 +220,16 @@ med_rc f_store_outbox_load(med_pg *pg, const char *tenant_id, const char *key,
 med_rc f_store_outbox_mark_published(med_pg *pg, const char *tenant_id,
                                      const char *const *keys, size_t n, med_err *err)
 {
-    json_t *arr = json_array();
-    for (size_t i = 0; arr && i < n; i++)
-        if (json_array_append_new(arr, json_string(keys[i])) != 0) {
-            json_decref(arr);
-            arr = NULL;
-        }
-    char *text = arr ? json_dumps(arr, JSON_COMPACT) : NULL;
-    json_decref(arr);
-    if (!text) return med_err_set(err, MED_ERR_NOMEM, MED_R_INFRA_NOMEM, NULL, "outbox keys");
-    const char *v[2] = { tenant_id, text };
+    med_pg_cols c;
+    med_pg_cols_init(&c, (const uint32_t[]){ MED_PG_OID_TEXT }, 1);
+    for (size_t i = 0; i < n; i++) med_pg_array_add_str(&c.col[0], keys[i]);
+    med_rc rc = med_pg_cols_finish(&c, err);
+    f_params p = { .n = 0 };
+    f_params_text(&p, tenant_id);
+    f_params_cols(&p, &c);
     PGresult *res = NULL;
-    med_rc rc = f_store_exec(pg, F_SQL_OUTBOX_PUBLISHED, 2, v, &res, err);
+    if (rc == MED_OK) rc = f_store_exec_params(pg, F_SQL_OUTBOX_PUBLISHED, &p, &res, err);
     PQclear(res);
-    free(text);
+    med_pg_cols_free(&c);
     return rc;
 }

@@ -1,8 +1,9 @@
 /* F's PostgreSQL I/O for one batch: the I/O phases 3, 5 and 7 of f_work.h
  * and the outbox row. Every function here runs inside a med_pg_tx of the
  * batch's tenant (row-level security), writes many rows per statement
- * (jsonb_to_recordset), and takes row locks in sorted key order so two
- * batches sharing keys never deadlock. None of them decides anything. */
+ * (unnest of binary arrays, one per column: med_pg_cols), and takes row
+ * locks in sorted key order so two batches sharing keys never deadlock.
+ * None of them decides anything. */
 #ifndef F_STORE_H
 #define F_STORE_H
 

@@ -1,7 +1,7 @@
 /* Phase 3 of f_work.h: claim dedup keys, read the lost claims, lock and
- * load seq and closure rows, read Deliveries. Keys go to PostgreSQL as one
- * JSON array per statement, sorted, so every batch locks in the same
- * order. */
+ * load seq and closure rows, read Deliveries. Keys go to PostgreSQL as
+ * binary arrays (one per column), locked in sorted key order, so every
+ * batch locks in the same order. */
 #include "f_store.h"
 #include "f_store_int.h"
 
@@ -11,7 +11,6 @@
 
 #include "med/names.h"
 #include "med/reason.h"
-#include "med/rows.h"
 
 med_rc f_store_prepare_load(med_pg *pg, med_err *err)
 {
@@ -24,19 +23,19 @@ med_rc f_store_prepare_load(med_pg *pg, med_err *err)
         "trace_key, expires_at, created_at, updated_at) "
         "SELECT $1, '" MED_SCOPE_F_DEDUP "', r.key, 'accepted_committed', r.fingerprint, $2, "
         "r.trace_key, to_timestamp(r.expires_ms / 1000.0), now(), now() "
-        "FROM jsonb_to_recordset($3::jsonb) AS r(key text, fingerprint text, trace_key text, "
-        "expires_ms bigint) ORDER BY r.key "
+        "FROM unnest($3::text[], $4::text[], $5::text[], $6::int8[]) "
+        "AS r(key, fingerprint, trace_key, expires_ms) ORDER BY r.key "
         "ON CONFLICT (tenant_id, scope, key) DO UPDATE SET state = EXCLUDED.state, "
         "fingerprint = EXCLUDED.fingerprint, owner_ref = EXCLUDED.owner_ref, "
         "trace_key = EXCLUDED.trace_key, expires_at = EXCLUDED.expires_at, "
         "created_at = EXCLUDED.created_at, updated_at = now(), result = NULL "
         "WHERE k.expires_at IS NOT NULL AND k.expires_at <= now() "
-        "RETURNING k.key", 3, err);
+        "RETURNING k.key", 6, err);
     if (rc == MED_OK)
         rc = med_pg_prepare(pg, F_SQL_DEDUP_READ,
             "SELECT key, fingerprint FROM idempotency_keys WHERE tenant_id = $1 "
             "AND scope = '" MED_SCOPE_F_DEDUP "' "
-            "AND key = ANY(ARRAY(SELECT jsonb_array_elements_text($2::jsonb))) "
+            "AND key = ANY($2::text[]) "
             "AND (expires_at IS NULL OR expires_at > now())", 2, err);
     /* Missing rows are inserted as placeholders (expired seq 0, closure
      * 'none'); the no-op update locks existing ones: one statement locks
@@ -45,7 +44,7 @@ med_rc f_store_prepare_load(med_pg *pg, med_err *err)
         rc = med_pg_prepare(pg, F_SQL_SEQ_LOCK,
             "INSERT INTO f_event_seq AS s (tenant_id, scope, last_seq, expires_at) "
             "SELECT $1, x.scope, 0, now() - interval '1 second' "
-            "FROM jsonb_array_elements_text($2::jsonb) AS x(scope) ORDER BY x.scope "
+            "FROM unnest($2::text[]) AS x(scope) ORDER BY x.scope "
             "ON CONFLICT (tenant_id, scope) DO UPDATE SET updated_at = s.updated_at "
             "RETURNING s.scope, CASE WHEN s.expires_at > now() THEN s.last_seq ELSE 0 END", 2, err);
     if (rc == MED_OK)
@@ -53,8 +52,8 @@ med_rc f_store_prepare_load(med_pg *pg, med_err *err)
             "INSERT INTO f_closures AS c (tenant_id, app_id, closure_key, response_reference, "
             "render_attempt_id, state) "
             "SELECT $1, $2, r.closure_key, r.response_reference, r.render_attempt_id, 'none' "
-            "FROM jsonb_to_recordset($3::jsonb) AS r(closure_key text, response_reference text, "
-            "render_attempt_id text) ORDER BY r.closure_key "
+            "FROM unnest($3::text[], $4::text[], $5::text[]) "
+            "AS r(closure_key, response_reference, render_attempt_id) ORDER BY r.closure_key "
             "ON CONFLICT (tenant_id, closure_key) DO UPDATE SET updated_at = c.updated_at "
             "RETURNING c.closure_key, c.state, c.terminal_source, "
             "(extract(epoch FROM c.opened_at) * 1000)::bigint, c.superseded_once, "
@@ -62,7 +61,7 @@ med_rc f_store_prepare_load(med_pg *pg, med_err *err)
             "(extract(epoch FROM c.pending_click_received_at) * 1000)::bigint, "
             "c.pending_click_dedup_key, c.pending_click_trace_key, c.open_trace_key, "
             "c.open_request_key, c.open_attempt_key, c.open_opportunity_key, "
-            "c.open_event_version, c.timeout_record_key", 3, err);
+            "c.open_event_version, c.timeout_record_key", 5, err);
     /* F's own copy first; delivery_records (E writes it before it
      * publishes) for a Delivery F's consumer has not seen yet. */
     if (rc == MED_OK)
@@ -71,13 +70,13 @@ med_rc f_store_prepare_load(med_pg *pg, med_err *err)
             "d.version_anchor_snapshot_ref, d.amount_micros, d.currency, "
             "(extract(epoch FROM d.delivered_at) * 1000)::bigint "
             "FROM f_deliveries d WHERE d.tenant_id = $1 "
-            "AND d.response_reference = ANY(ARRAY(SELECT jsonb_array_elements_text($2::jsonb))) "
+            "AND d.response_reference = ANY($2::text[]) "
             "UNION ALL "
             "SELECT r.response_reference, r.delivery_status, r.opportunity_key, r.anchor_hash, "
             "r.version_anchor_snapshot_ref, COALESCE((r.payload->>'winnerPriceMicros')::bigint, 0), "
             "NULLIF(r.payload->>'winnerCurrency', ''), (extract(epoch FROM r.created_at) * 1000)::bigint "
             "FROM delivery_records r WHERE r.tenant_id = $1 "
-            "AND r.response_reference = ANY(ARRAY(SELECT jsonb_array_elements_text($2::jsonb))) "
+            "AND r.response_reference = ANY($2::text[]) "
             "AND NOT EXISTS (SELECT 1 FROM f_deliveries d WHERE d.tenant_id = $1 "
             "AND d.response_reference = r.response_reference)", 2, err);
     return rc;
@@ -90,29 +89,39 @@ static int cmp_str(const void *a, const void *b)
     return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-/* JSON array text of the n strings at base + i*stride (a const char *
- * field of each row), sorted. */
-static char *keys_json(med_arena *a, const void *base, size_t n, size_t stride, size_t offset,
-                       med_err *err)
+/* c = one text[] column of the n strings at base + i*stride (a const
+ * char * field of each row), sorted, NULLs left out. */
+static med_rc keys_cols(med_arena *a, const void *base, size_t n, size_t stride, size_t offset,
+                        med_pg_cols *c, med_err *err)
 {
+    med_pg_cols_init(c, (const uint32_t[]){ MED_PG_OID_TEXT }, 1);
     const char **keys = MED_NEWN(a, const char *, n);
-    if (!keys) {
-        med_err_set(err, MED_ERR_NOMEM, MED_R_INFRA_NOMEM, NULL, "key list");
-        return NULL;
-    }
+    if (!keys) return med_err_set(err, MED_ERR_NOMEM, MED_R_INFRA_NOMEM, NULL, "key list");
     size_t k = 0;
     for (size_t i = 0; i < n; i++) {
         const char *s = *(const char *const *)((const char *)base + i * stride + offset);
         if (s) keys[k++] = s;
     }
     qsort(keys, k, sizeof *keys, cmp_str);
-    json_t *arr = json_array();
-    for (size_t i = 0; arr && i < k; i++)
-        if (json_array_append_new(arr, json_string(keys[i])) != 0) {
-            json_decref(arr);
-            arr = NULL;
-        }
-    return f_store_json_text(a, arr, err);
+    for (size_t i = 0; i < k; i++) med_pg_array_add_str(&c->col[0], keys[i]);
+    return med_pg_cols_finish(c, err);
+}
+
+/* Runs stmt with (b's tenant, the keys as keys_cols takes them); *out as
+ * f_store_exec_params. */
+static med_rc exec_keys(med_pg *pg, const char *stmt, f_batch_work *b, const void *base, size_t n,
+                        size_t stride, size_t offset, PGresult **out, med_err *err)
+{
+    med_pg_cols keys;
+    med_rc rc = keys_cols(&b->arena, base, n, stride, offset, &keys, err);
+    if (rc == MED_OK) {
+        f_params p = { .n = 0 };
+        f_params_text(&p, b->tenant_id);
+        f_params_cols(&p, &keys);
+        rc = f_store_exec_params(pg, stmt, &p, out, err);
+    }
+    med_pg_cols_free(&keys);
+    return rc;
 }
 
 /* ---- dedup ------------------------------------------------------------------- */
@@ -124,20 +133,20 @@ static const char *first_trace_key(const f_batch_work *b, const f_dedup_row *d)
     return ev && ev->trace_key && ev->trace_key[0] ? ev->trace_key : NULL;
 }
 
-static char *dedup_claim_json(f_batch_work *b, med_err *err)
+enum { DC_KEY, DC_FINGERPRINT, DC_TRACE, DC_EXPIRES, DC_N };
+
+static med_rc dedup_claim_cols(const f_batch_work *b, med_pg_cols *c, med_err *err)
 {
-    json_t *arr = json_array();
-    for (size_t i = 0; arr && i < b->n_dedup; i++) {
+    med_pg_cols_init(c, (const uint32_t[]){ MED_PG_OID_TEXT, MED_PG_OID_TEXT, MED_PG_OID_TEXT,
+                                            MED_PG_OID_INT8 }, DC_N);
+    for (size_t i = 0; i < b->n_dedup; i++) {
         const f_dedup_row *d = &b->dedup[i];
-        json_t *row = json_object();
-        if (!row || med_rows_put(row, "key", d->key) || med_rows_put(row, "fingerprint", d->fingerprint) ||
-            med_rows_put(row, "trace_key", first_trace_key(b, d)) ||
-            f_store_put_int(row, "expires_ms", d->expires_at_ms) || json_array_append_new(arr, row)) {
-            json_decref(arr);
-            arr = NULL;
-        }
+        med_pg_array_add_str(&c->col[DC_KEY], d->key);
+        med_pg_array_add_str(&c->col[DC_FINGERPRINT], d->fingerprint);
+        med_pg_array_add_str(&c->col[DC_TRACE], first_trace_key(b, d));
+        med_pg_array_add_int8(&c->col[DC_EXPIRES], d->expires_at_ms);
     }
-    return f_store_json_text(&b->arena, arr, err);
+    return med_pg_cols_finish(c, err);
 }
 
 static f_dedup_row *dedup_find(f_batch_work *b, const char *key)
@@ -154,12 +163,9 @@ static med_rc dedup_read_lost(med_pg *pg, f_batch_work *b, med_err *err)
     size_t lost = 0;
     for (size_t i = 0; i < b->n_dedup; i++) lost += !b->dedup[i].won;
     if (lost == 0) return MED_OK;
-    char *keys = keys_json(&b->arena, b->dedup, b->n_dedup, sizeof *b->dedup,
-                           offsetof(f_dedup_row, key), err);
-    if (!keys) return MED_ERR_NOMEM;
-    const char *v[2] = { b->tenant_id, keys };
     PGresult *res = NULL;
-    med_rc rc = f_store_exec(pg, F_SQL_DEDUP_READ, 2, v, &res, err);
+    med_rc rc = exec_keys(pg, F_SQL_DEDUP_READ, b, b->dedup, b->n_dedup, sizeof *b->dedup,
+                          offsetof(f_dedup_row, key), &res, err);
     if (rc != MED_OK) return rc;
     for (int r = 0; r < PQntuples(res); r++) {
         f_dedup_row *d = dedup_find(b, PQgetvalue(res, r, 0));
@@ -178,11 +184,17 @@ static med_rc dedup_read_lost(med_pg *pg, f_batch_work *b, med_err *err)
 static med_rc dedup_claim(med_pg *pg, f_batch_work *b, const char *owner, med_err *err)
 {
     if (b->n_dedup == 0) return MED_OK;
-    char *rows = dedup_claim_json(b, err);
-    if (!rows) return MED_ERR_NOMEM;
-    const char *v[3] = { b->tenant_id, owner ? owner : "", rows };
+    med_pg_cols rows;
     PGresult *res = NULL;
-    med_rc rc = f_store_exec(pg, F_SQL_DEDUP_CLAIM, 3, v, &res, err);
+    med_rc rc = dedup_claim_cols(b, &rows, err);
+    if (rc == MED_OK) {
+        f_params p = { .n = 0 };
+        f_params_text(&p, b->tenant_id);
+        f_params_text(&p, owner ? owner : "");
+        f_params_cols(&p, &rows);
+        rc = f_store_exec_params(pg, F_SQL_DEDUP_CLAIM, &p, &res, err);
+    }
+    med_pg_cols_free(&rows);
     if (rc != MED_OK) return rc;
     for (size_t i = 0; i < b->n_dedup; i++) {
         b->dedup[i].won = 0;
@@ -202,12 +214,9 @@ static med_rc dedup_claim(med_pg *pg, f_batch_work *b, const char *owner, med_er
 static med_rc seq_lock(med_pg *pg, f_batch_work *b, med_err *err)
 {
     if (b->n_seqs == 0) return MED_OK;
-    char *keys = keys_json(&b->arena, b->seqs, b->n_seqs, sizeof *b->seqs,
-                           offsetof(f_seq_row, scope), err);
-    if (!keys) return MED_ERR_NOMEM;
-    const char *v[2] = { b->tenant_id, keys };
     PGresult *res = NULL;
-    med_rc rc = f_store_exec(pg, F_SQL_SEQ_LOCK, 2, v, &res, err);
+    med_rc rc = exec_keys(pg, F_SQL_SEQ_LOCK, b, b->seqs, b->n_seqs, sizeof *b->seqs,
+                          offsetof(f_seq_row, scope), &res, err);
     if (rc != MED_OK) return rc;
     for (int r = 0; r < PQntuples(res); r++) {
         const char *scope = PQgetvalue(res, r, 0);
@@ -223,21 +232,19 @@ static med_rc seq_lock(med_pg *pg, f_batch_work *b, med_err *err)
 
 /* ---- closures ------------------------------------------------------------------ */
 
-static char *closure_keys_json(f_batch_work *b, med_err *err)
+enum { CK_KEY, CK_RESPONSE_REFERENCE, CK_RENDER_ATTEMPT, CK_N };
+
+static med_rc closure_keys_cols(const f_batch_work *b, med_pg_cols *c, med_err *err)
 {
-    json_t *arr = json_array();
-    for (size_t i = 0; arr && i < b->n_closures; i++) {
-        const f_closure_row *c = &b->closures[i];
-        json_t *row = json_object();
-        if (!row || med_rows_put(row, "closure_key", c->closure_key) ||
-            med_rows_put(row, "response_reference", c->response_reference) ||
-            med_rows_put(row, "render_attempt_id", c->render_attempt_id) ||
-            json_array_append_new(arr, row)) {
-            json_decref(arr);
-            arr = NULL;
-        }
+    med_pg_cols_init(c, (const uint32_t[]){ MED_PG_OID_TEXT, MED_PG_OID_TEXT, MED_PG_OID_TEXT },
+                     CK_N);
+    for (size_t i = 0; i < b->n_closures; i++) {
+        const f_closure_row *r = &b->closures[i];
+        med_pg_array_add_str(&c->col[CK_KEY], r->closure_key);
+        med_pg_array_add_str(&c->col[CK_RESPONSE_REFERENCE], r->response_reference);
+        med_pg_array_add_str(&c->col[CK_RENDER_ATTEMPT], r->render_attempt_id);
     }
-    return f_store_json_text(&b->arena, arr, err);
+    return med_pg_cols_finish(c, err);
 }
 
 static f_closure_state closure_state_of(const char *s, int *exists)
@@ -289,11 +296,17 @@ static void closure_fill(med_arena *a, f_closure_row *c, const PGresult *res, in
 static med_rc closure_lock(med_pg *pg, f_batch_work *b, med_err *err)
 {
     if (b->n_closures == 0) return MED_OK;
-    char *rows = closure_keys_json(b, err);
-    if (!rows) return MED_ERR_NOMEM;
-    const char *v[3] = { b->tenant_id, b->auth_app_id, rows };
+    med_pg_cols rows;
     PGresult *res = NULL;
-    med_rc rc = f_store_exec(pg, F_SQL_CLOSURE_LOCK, 3, v, &res, err);
+    med_rc rc = closure_keys_cols(b, &rows, err);
+    if (rc == MED_OK) {
+        f_params p = { .n = 0 };
+        f_params_text(&p, b->tenant_id);
+        f_params_text(&p, b->auth_app_id);
+        f_params_cols(&p, &rows);
+        rc = f_store_exec_params(pg, F_SQL_CLOSURE_LOCK, &p, &res, err);
+    }
+    med_pg_cols_free(&rows);
     if (rc != MED_OK) return rc;
     for (int r = 0; r < PQntuples(res); r++) {
         const char *key = PQgetvalue(res, r, 0);
@@ -323,12 +336,10 @@ static void delivery_fill(med_arena *a, f_delivery_row *d, const PGresult *res, 
 static med_rc delivery_read(med_pg *pg, f_batch_work *b, med_err *err)
 {
     if (b->n_deliveries == 0) return MED_OK;
-    char *keys = keys_json(&b->arena, b->deliveries, b->n_deliveries, sizeof *b->deliveries,
-                           offsetof(f_delivery_row, response_reference), err);
-    if (!keys) return MED_ERR_NOMEM;
-    const char *v[2] = { b->tenant_id, keys };
     PGresult *res = NULL;
-    med_rc rc = f_store_exec(pg, F_SQL_DELIVERY_READ, 2, v, &res, err);
+    med_rc rc = exec_keys(pg, F_SQL_DELIVERY_READ, b, b->deliveries, b->n_deliveries,
+                          sizeof *b->deliveries, offsetof(f_delivery_row, response_reference),
+                          &res, err);
     if (rc != MED_OK) return rc;
     for (size_t i = 0; i < b->n_deliveries; i++) b->deliveries[i].found = 0;
     for (int r = 0; r < PQntuples(res); r++) {

@@ -5,6 +5,7 @@
 #include "f_store_int.h"
 #include "f_ack.h"
 
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,7 +13,35 @@
 #include "med/names.h"
 #include "med/pbjson.h"
 #include "med/reason.h"
-#include "med/rows.h"
+
+/* Parameters of F_SQL_BATCH_WRITE: scalars first, then one binary array
+ * per column of each row set (f_store_write fills them in this order). */
+#define W_SCALARS 11
+#define W_EV (W_SCALARS + 1)   /* $12..$33: event_records rows */
+#define W_SQ (W_EV + EV_N)     /* $34..$36: dirty seq rows */
+#define W_CL (W_SQ + SQ_N)     /* $37..$53: dirty closures */
+#define W_PH (W_CL + CL_N)     /* $54: placeholders to delete */
+#define W_RL (W_PH + 1)        /* $55: released dedup keys */
+#define W_BL (W_RL + 1)        /* $56..$57: billing links */
+#define W_N (W_BL + BL_N - 1)
+
+enum { EV_PLACEMENT, EV_INDEX, EV_EVENT_ID, EV_TYPE, EV_LAYER, EV_SEQ, EV_MS, EV_TRACE,
+       EV_REQUEST, EV_ATTEMPT, EV_OPPORTUNITY, EV_RESPONSE_REFERENCE, EV_RENDER_ATTEMPT,
+       EV_CLOSURE, EV_DEDUP_KEY, EV_KEY_SOURCE, EV_FINGERPRINT, EV_ACK_STATUS, EV_ACK_REASON,
+       EV_ANCHOR, EV_SNAPSHOT_REF, EV_PAYLOAD, EV_N };
+enum { SQ_SCOPE, SQ_LAST, SQ_EXPIRES, SQ_N };
+enum { CL_KEY, CL_STATE, CL_TERMINAL_SOURCE, CL_OPENED, CL_SUPERSEDED, CL_BILLED_IMPRESSION,
+       CL_BILLED_CLICK, CL_PENDING_EVENT, CL_PENDING_MS, CL_PENDING_DEDUP, CL_PENDING_TRACE,
+       CL_OPEN_TRACE, CL_OPEN_REQUEST, CL_OPEN_ATTEMPT, CL_OPEN_OPPORTUNITY, CL_OPEN_VERSION,
+       CL_TIMEOUT_RECORD, CL_N };
+enum { BL_BILLING_KEY, BL_RECORD_KEY, BL_N };
+/* The statement text numbers its parameters by hand: keep them in step. */
+_Static_assert(W_EV == 12 && W_SQ == 34 && W_CL == 37 && W_PH == 54 && W_N == 57,
+               "F_SQL_BATCH_WRITE parameter numbers");
+
+enum { BC_BILLING_KEY, BC_RESPONSE_REFERENCE, BC_RENDER_ATTEMPT, BC_TYPE, BC_FACT_ID,
+       BC_SOURCE_EVENT, BC_TRACE, BC_REQUEST, BC_OPPORTUNITY, BC_AMOUNT, BC_CURRENCY, BC_ANCHOR,
+       BC_SNAPSHOT_REF, BC_FACT_MS, BC_N };
 
 med_rc f_store_prepare_write(med_pg *pg, med_err *err)
 {
@@ -24,16 +53,16 @@ med_rc f_store_prepare_write(med_pg *pg, med_err *err)
         "response_reference, render_attempt_id, billable_type, fact_id, source_event_id, trace_key, "
         "request_key, opportunity_key, amount_micros, currency, anchor_hash, "
         "version_anchor_snapshot_ref, fact_at) "
-        "SELECT r.billing_key, $1, r.app_id, r.placement_id, r.response_reference, "
+        "SELECT r.billing_key, $1, $2::text, NULL::text, r.response_reference, "
         "r.render_attempt_id, r.billable_type, r.fact_id, r.source_event_id, r.trace_key, "
         "r.request_key, r.opportunity_key, coalesce(r.amount_micros, 0), r.currency, r.anchor_hash, "
         "r.version_anchor_snapshot_ref, to_timestamp(r.fact_ms / 1000.0) "
-        "FROM jsonb_to_recordset($2::jsonb) AS r(billing_key text, app_id text, placement_id text, "
-        "response_reference text, render_attempt_id text, billable_type text, fact_id text, "
-        "source_event_id text, trace_key text, request_key text, opportunity_key text, "
-        "amount_micros bigint, currency text, anchor_hash text, version_anchor_snapshot_ref text, "
-        "fact_ms bigint) ORDER BY r.billing_key "
-        "ON CONFLICT DO NOTHING RETURNING billing_key", 2, err);
+        "FROM unnest($3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], "
+        "$9::text[], $10::text[], $11::text[], $12::int8[], $13::text[], $14::text[], $15::text[], "
+        "$16::int8[]) AS r(billing_key, response_reference, render_attempt_id, billable_type, "
+        "fact_id, source_event_id, trace_key, request_key, opportunity_key, amount_micros, "
+        "currency, anchor_hash, version_anchor_snapshot_ref, fact_ms) ORDER BY r.billing_key "
+        "ON CONFLICT DO NOTHING RETURNING billing_key", 2 + BC_N, err);
     if (rc != MED_OK) return rc;
     return med_pg_prepare(pg, F_SQL_BATCH_WRITE,
         "WITH ev AS (INSERT INTO event_records (tenant_id, app_id, placement_id, batch_id, "
@@ -41,26 +70,26 @@ med_rc f_store_prepare_write(med_pg *pg, med_err *err)
         "request_key, attempt_key, opportunity_key, response_reference, render_attempt_id, "
         "closure_key, canonical_dedup_key, key_source, fingerprint, ack_status, ack_reason_code, "
         "anchor_hash, version_anchor_snapshot_ref, payload) "
-        "SELECT $1, r.app_id, r.placement_id, r.batch_id, r.event_index, r.event_id, r.event_type, "
+        "SELECT $1, $2::text, r.placement_id, $3::text, r.event_index, r.event_id, r.event_type, "
         "r.event_layer, r.event_seq, to_timestamp(r.event_ms / 1000.0), "
-        "to_timestamp(r.received_ms / 1000.0), r.trace_key, r.request_key, r.attempt_key, "
+        "to_timestamp($4::bigint / 1000.0), r.trace_key, r.request_key, r.attempt_key, "
         "r.opportunity_key, r.response_reference, r.render_attempt_id, r.closure_key, "
         "r.canonical_dedup_key, r.key_source, r.fingerprint, r.ack_status, r.ack_reason_code, "
-        "r.anchor_hash, r.version_anchor_snapshot_ref, coalesce(r.payload, '{}'::jsonb) "
-        "FROM jsonb_to_recordset($2::jsonb) AS r(app_id text, placement_id text, batch_id text, "
-        "event_index integer, event_id text, event_type text, event_layer text, event_seq bigint, "
-        "event_ms bigint, received_ms bigint, trace_key text, request_key text, attempt_key text, "
-        "opportunity_key text, response_reference text, render_attempt_id text, closure_key text, "
-        "canonical_dedup_key text, key_source text, fingerprint text, ack_status text, "
-        "ack_reason_code text, anchor_hash text, version_anchor_snapshot_ref text, payload jsonb) "
+        "r.anchor_hash, r.version_anchor_snapshot_ref, coalesce(r.payload::jsonb, '{}'::jsonb) "
+        "FROM unnest($12::text[], $13::int4[], $14::text[], $15::text[], $16::text[], $17::int8[], "
+        "$18::int8[], $19::text[], $20::text[], $21::text[], $22::text[], $23::text[], $24::text[], "
+        "$25::text[], $26::text[], $27::text[], $28::text[], $29::text[], $30::text[], $31::text[], "
+        "$32::text[], $33::text[]) AS r(placement_id, event_index, event_id, event_type, "
+        "event_layer, event_seq, event_ms, trace_key, request_key, attempt_key, opportunity_key, "
+        "response_reference, render_attempt_id, closure_key, canonical_dedup_key, key_source, "
+        "fingerprint, ack_status, ack_reason_code, anchor_hash, version_anchor_snapshot_ref, payload) "
         "RETURNING 1), "
         "sq AS (UPDATE f_event_seq s SET last_seq = r.last_seq, "
         "expires_at = to_timestamp(r.expires_ms / 1000.0), updated_at = now() "
-        "FROM jsonb_to_recordset($3::jsonb) AS r(scope text, last_seq bigint, expires_ms bigint) "
-        "WHERE s.tenant_id = $1 AND s.scope = r.scope "
-        "AND s.scope = ANY(ARRAY(SELECT x->>'scope' FROM jsonb_array_elements($3::jsonb) x)) "
+        "FROM unnest($34::text[], $35::int8[], $36::int8[]) AS r(scope, last_seq, expires_ms) "
+        "WHERE s.tenant_id = $1 AND s.scope = r.scope AND s.scope = ANY($34::text[]) "
         "RETURNING 1), "
-        "cl AS (UPDATE f_closures c SET app_id = coalesce(c.app_id, r.app_id), state = r.state, "
+        "cl AS (UPDATE f_closures c SET app_id = coalesce(c.app_id, $2::text), state = r.state, "
         "terminal_source = r.terminal_source, opened_at = to_timestamp(r.opened_ms / 1000.0), "
         "closed_at = CASE WHEN r.state IN ('closed_success', 'closed_failure') "
         "THEN coalesce(c.closed_at, now()) END, "
@@ -71,33 +100,31 @@ med_rc f_store_prepare_write(med_pg *pg, med_err *err)
         "pending_click_trace_key = r.pending_click_trace_key, open_trace_key = r.open_trace_key, "
         "open_request_key = r.open_request_key, open_attempt_key = r.open_attempt_key, "
         "open_opportunity_key = r.open_opportunity_key, open_event_version = r.open_event_version, "
-        "timeout_record_key = r.timeout_record_key, anchor_hash = coalesce(r.anchor_hash, c.anchor_hash), "
-        "updated_at = now() "
-        "FROM jsonb_to_recordset($4::jsonb) AS r(closure_key text, app_id text, state text, "
-        "terminal_source text, opened_ms bigint, superseded_once boolean, billed_impression boolean, "
-        "billed_click boolean, pending_click_event_id text, pending_click_ms bigint, "
-        "pending_click_dedup_key text, pending_click_trace_key text, open_trace_key text, "
-        "open_request_key text, open_attempt_key text, open_opportunity_key text, "
-        "open_event_version text, timeout_record_key text, anchor_hash text) "
+        "timeout_record_key = r.timeout_record_key, updated_at = now() "
+        "FROM unnest($37::text[], $38::text[], $39::text[], $40::int8[], $41::bool[], $42::bool[], "
+        "$43::bool[], $44::text[], $45::int8[], $46::text[], $47::text[], $48::text[], $49::text[], "
+        "$50::text[], $51::text[], $52::text[], $53::text[]) AS r(closure_key, state, "
+        "terminal_source, opened_ms, superseded_once, billed_impression, billed_click, "
+        "pending_click_event_id, pending_click_ms, pending_click_dedup_key, "
+        "pending_click_trace_key, open_trace_key, open_request_key, open_attempt_key, "
+        "open_opportunity_key, open_event_version, timeout_record_key) "
         "WHERE c.tenant_id = $1 AND c.closure_key = r.closure_key "
-        "AND c.closure_key = ANY(ARRAY(SELECT x->>'closure_key' FROM jsonb_array_elements($4::jsonb) x)) "
-        "RETURNING 1), "
+        "AND c.closure_key = ANY($37::text[]) RETURNING 1), "
         "ph AS (DELETE FROM f_closures c WHERE c.tenant_id = $1 AND c.state = 'none' "
-        "AND c.closure_key = ANY(ARRAY(SELECT jsonb_array_elements_text($5::jsonb))) RETURNING 1), "
+        "AND c.closure_key = ANY($54::text[]) RETURNING 1), "
         "rl AS (UPDATE idempotency_keys k SET state = 'released', "
         "expires_at = now() - interval '1 millisecond', updated_at = now() "
         "WHERE k.tenant_id = $1 AND k.scope = '" MED_SCOPE_F_DEDUP "' "
-        "AND k.key = ANY(ARRAY(SELECT jsonb_array_elements_text($6::jsonb))) RETURNING 1), "
+        "AND k.key = ANY($55::text[]) RETURNING 1), "
         "bl AS (UPDATE billing_ledger l SET record_key = r.record_key "
-        "FROM jsonb_to_recordset($7::jsonb) AS r(billing_key text, record_key text) "
+        "FROM unnest($56::text[], $57::text[]) AS r(billing_key, record_key) "
         "WHERE l.billing_key = r.billing_key AND l.tenant_id = $1 AND l.record_key IS NULL "
-        "AND l.billing_key = ANY(ARRAY(SELECT x->>'billing_key' FROM jsonb_array_elements($7::jsonb) x)) "
-        "RETURNING 1), "
-        "ob AS (UPDATE f_outbox o SET kind = $9, app_id = $10, batch_id = $11, "
-        "ack_pb = decode($12, 'hex'), records_pb = decode($13, 'hex'), audit_pb = decode($14, 'hex'), "
-        "record_count = $15::integer, updated_at = now() "
-        "WHERE o.tenant_id = $1 AND o.outbox_key = $8 RETURNING 1) "
-        "SELECT (SELECT count(*) FROM ev), (SELECT count(*) FROM ob)", 15, err);
+        "AND l.billing_key = ANY($56::text[]) RETURNING 1), "
+        "ob AS (UPDATE f_outbox o SET kind = $6, app_id = $7, batch_id = $3::text, "
+        "ack_pb = $8::bytea, records_pb = $9::bytea, audit_pb = $10::bytea, "
+        "record_count = $11::integer, updated_at = now() "
+        "WHERE o.tenant_id = $1 AND o.outbox_key = $5 RETURNING 1) "
+        "SELECT (SELECT count(*) FROM ev), (SELECT count(*) FROM ob)", W_N, err);
 }
 
 /* ---- phase 5 ----------------------------------------------------------------- */
@@ -138,54 +165,51 @@ static const char *anchor_of(const f_batch_work *b, const f_event_work *e)
     return d && d->anchor_hash ? d->anchor_hash : b->anchor_hash;
 }
 
-static json_t *claim_row(f_batch_work *b, const f_event_work *e, const f_billing_claim *c)
+/* One claim's row; -1 when its key does not split (rr|ra|type). */
+static int claim_add(f_batch_work *b, const f_event_work *e, const f_billing_claim *c,
+                     med_pg_cols *cols)
 {
     char *rr = NULL, *ra = NULL;
-    if (!c->billing_key || split_billing_key(&b->arena, c->billing_key, &rr, &ra) != 0) return NULL;
+    if (!c->billing_key || split_billing_key(&b->arena, c->billing_key, &rr, &ra) != 0) return -1;
     const Mediation__V1__BillableFactLite *f = fact_for(e, c->billing_key);
     const Mediation__V1__SdkEvent *ev = e->ev;
     const f_delivery_row *d = delivery_of(b, e);
-    json_t *row = json_object();
-    if (!row || med_rows_put(row, "billing_key", c->billing_key) ||
-        med_rows_put(row, "app_id", b->auth_app_id) ||
-        med_rows_put(row, "placement_id", NULL) || med_rows_put(row, "response_reference", rr) ||
-        med_rows_put(row, "render_attempt_id", ra) ||
-        med_rows_put(row, "billable_type", c->billable_type) ||
-        med_rows_put(row, "fact_id", f ? f->fact_id : NULL) ||
-        med_rows_put(row, "source_event_id", c->source_event_id) ||
-        med_rows_put(row, "trace_key", f ? f->trace_key : ev ? ev->trace_key : NULL) ||
-        med_rows_put(row, "request_key", ev ? ev->request_key : NULL) ||
-        med_rows_put(row, "opportunity_key", f ? f->opportunity_key : ev ? ev->opportunity_key : NULL) ||
-        f_store_put_int(row, "amount_micros", c->amount_micros) ||
-        med_rows_put(row, "currency", f && f->currency && f->currency[0] ? f->currency
-                                                                       : d ? d->currency : NULL) ||
-        med_rows_put(row, "anchor_hash", anchor_of(b, e)) ||
-        med_rows_put(row, "version_anchor_snapshot_ref", d ? d->version_anchor_snapshot_ref : NULL) ||
-        f_store_put_ms(row, "fact_ms", f ? f->fact_at_unix_ms : b->now_ms)) {
-        json_decref(row);
-        return NULL;
-    }
-    return row;
+    med_pg_array *col = cols->col;
+    med_pg_array_add_str(&col[BC_BILLING_KEY], c->billing_key);
+    med_pg_array_add_str(&col[BC_RESPONSE_REFERENCE], rr);
+    med_pg_array_add_str(&col[BC_RENDER_ATTEMPT], ra);
+    med_pg_array_add_str(&col[BC_TYPE], c->billable_type);
+    med_pg_array_add_str(&col[BC_FACT_ID], f ? f->fact_id : NULL);
+    med_pg_array_add_str(&col[BC_SOURCE_EVENT], c->source_event_id);
+    med_pg_array_add_str(&col[BC_TRACE], f ? f->trace_key : ev ? ev->trace_key : NULL);
+    med_pg_array_add_str(&col[BC_REQUEST], ev ? ev->request_key : NULL);
+    med_pg_array_add_str(&col[BC_OPPORTUNITY], f ? f->opportunity_key : ev ? ev->opportunity_key : NULL);
+    med_pg_array_add_int8(&col[BC_AMOUNT], c->amount_micros);
+    med_pg_array_add_str(&col[BC_CURRENCY],
+                         f && f->currency && f->currency[0] ? f->currency : d ? d->currency : NULL);
+    med_pg_array_add_str(&col[BC_ANCHOR], anchor_of(b, e));
+    med_pg_array_add_str(&col[BC_SNAPSHOT_REF], d ? d->version_anchor_snapshot_ref : NULL);
+    f_store_add_ms(&col[BC_FACT_MS], f ? f->fact_at_unix_ms : b->now_ms);
+    return 0;
 }
 
-/* The claims of the batch as JSON rows; *n = how many. */
-static char *claims_json(f_batch_work *b, size_t *n, med_err *err)
+/* The claims of the batch as columns; *n = how many. */
+static med_rc claims_cols(f_batch_work *b, med_pg_cols *c, size_t *n, med_err *err)
 {
-    json_t *arr = json_array();
+    uint32_t oids[BC_N];
+    for (int i = 0; i < BC_N; i++) oids[i] = MED_PG_OID_TEXT;
+    oids[BC_AMOUNT] = oids[BC_FACT_MS] = MED_PG_OID_INT8;
+    med_pg_cols_init(c, oids, BC_N);
     *n = 0;
-    for (size_t i = 0; arr && i < b->n_events; i++) {
+    for (size_t i = 0; i < b->n_events; i++) {
         f_event_work *e = &b->events[i];
-        for (size_t k = 0; arr && k < e->n_claims; k++) {
+        for (size_t k = 0; k < e->n_claims; k++, (*n)++) {
             e->claims[k].won = 0;
-            json_t *row = claim_row(b, e, &e->claims[k]);
-            if (!row || json_array_append_new(arr, row)) {
-                json_decref(arr);
-                arr = NULL;
-            }
-            (*n)++;
+            if (claim_add(b, e, &e->claims[k], c) != 0)
+                return med_err_set(err, MED_ERR_NOMEM, MED_R_INFRA_NOMEM, NULL, "billing claim row");
         }
     }
-    return f_store_json_text(&b->arena, arr, err);
+    return med_pg_cols_finish(c, err);
 }
 
 /* Two claims of one key in one batch: only the first may win. */
@@ -204,13 +228,18 @@ static void mark_won(f_batch_work *b, const char *key)
 med_rc f_store_claim_billing(med_pg *pg, f_batch_work *b, med_err *err)
 {
     size_t n = 0;
-    char *rows = claims_json(b, &n, err);
-    if (!rows) return MED_ERR_NOMEM;
-    if (n == 0) return MED_OK;
-    const char *v[2] = { b->tenant_id, rows };
+    med_pg_cols rows;
+    med_rc rc = claims_cols(b, &rows, &n, err);
     PGresult *res = NULL;
-    med_rc rc = f_store_exec(pg, F_SQL_BILLING_CLAIM, 2, v, &res, err);
-    if (rc != MED_OK) return rc;
+    if (rc == MED_OK && n > 0) {
+        f_params p = { .n = 0 };
+        f_params_text(&p, b->tenant_id);
+        f_params_text(&p, b->auth_app_id);
+        f_params_cols(&p, &rows);
+        rc = f_store_exec_params(pg, F_SQL_BILLING_CLAIM, &p, &res, err);
+    }
+    med_pg_cols_free(&rows);
+    if (rc != MED_OK || !res) return rc;
     for (int r = 0; r < PQntuples(res); r++) mark_won(b, PQgetvalue(res, r, 0));
     PQclear(res);
     return MED_OK;
@@ -279,19 +308,19 @@ static const char *closure_key_of(const f_batch_work *b, const f_event_work *e)
                ? b->closures[e->closure_row].closure_key : NULL;
 }
 
-static int put_event_keys(json_t *row, const Mediation__V1__SdkEvent *ev)
+static void add_event_keys(med_pg_array *col, const Mediation__V1__SdkEvent *ev)
 {
-    return med_rows_put(row, "event_id", ev ? opt_str(1, ev->event_id) : NULL) ||
-           med_rows_put(row, "trace_key", ev ? opt_str(1, ev->trace_key) : NULL) ||
-           med_rows_put(row, "request_key", ev ? opt_str(1, ev->request_key) : NULL) ||
-           med_rows_put(row, "attempt_key", ev ? opt_str(1, ev->attempt_key) : NULL) ||
-           med_rows_put(row, "opportunity_key", ev ? opt_str(1, ev->opportunity_key) : NULL) ||
-           med_rows_put(row, "response_reference",
-                        ev ? opt_str(ev->response_reference_opt_case, ev->response_reference) : NULL) ||
-           med_rows_put(row, "render_attempt_id",
-                        ev ? opt_str(ev->render_attempt_id_opt_case, ev->render_attempt_id) : NULL) ||
-           med_rows_put(row, "placement_id",
-                        ev ? opt_str(ev->placement_key_opt_case, ev->placement_key) : NULL);
+    med_pg_array_add_str(&col[EV_EVENT_ID], ev ? opt_str(1, ev->event_id) : NULL);
+    med_pg_array_add_str(&col[EV_TRACE], ev ? opt_str(1, ev->trace_key) : NULL);
+    med_pg_array_add_str(&col[EV_REQUEST], ev ? opt_str(1, ev->request_key) : NULL);
+    med_pg_array_add_str(&col[EV_ATTEMPT], ev ? opt_str(1, ev->attempt_key) : NULL);
+    med_pg_array_add_str(&col[EV_OPPORTUNITY], ev ? opt_str(1, ev->opportunity_key) : NULL);
+    med_pg_array_add_str(&col[EV_RESPONSE_REFERENCE],
+                         ev ? opt_str(ev->response_reference_opt_case, ev->response_reference) : NULL);
+    med_pg_array_add_str(&col[EV_RENDER_ATTEMPT],
+                         ev ? opt_str(ev->render_attempt_id_opt_case, ev->render_attempt_id) : NULL);
+    med_pg_array_add_str(&col[EV_PLACEMENT],
+                         ev ? opt_str(ev->placement_key_opt_case, ev->placement_key) : NULL);
 }
 
 static const char *batch_id_of(const f_batch_work *b, const f_outbox_row *ob)
@@ -300,140 +329,56 @@ static const char *batch_id_of(const f_batch_work *b, const f_outbox_row *ob)
     return ob->batch_id[0] ? ob->batch_id : ob->key;
 }
 
-static json_t *event_row(const f_batch_work *b, const f_event_work *e, const f_outbox_row *ob)
+/* One event_records row; -1 when its payload cannot be built. */
+static int event_add(const f_batch_work *b, const f_event_work *e, med_pg_array *col)
 {
     const Mediation__V1__SdkEvent *ev = e->ev;
     const f_delivery_row *d = delivery_of(b, e);
-    json_t *row = json_object();
-    int seq_set = ev && ev->event_seq_opt_case;
-    const char *type = e->internal_type ? e->internal_type : ev ? opt_str(1, ev->event_type) : NULL;
-    if (!row || put_event_keys(row, ev) || med_rows_put(row, "app_id", b->auth_app_id) ||
-        med_rows_put(row, "batch_id", batch_id_of(b, ob)) ||
-        f_store_put_int(row, "event_index", e->index) || med_rows_put(row, "event_type", type) ||
-        med_rows_put(row, "event_layer", e->layer == F_LAYER_BILLING ? "billing" : "diagnostics") ||
-        json_object_set_new(row, "event_seq", seq_set ? json_integer(ev->event_seq) : json_null()) ||
-        f_store_put_ms(row, "event_ms", e->event_at_ms) ||
-        f_store_put_int(row, "received_ms", b->received_at_ms) ||
-        med_rows_put(row, "closure_key", closure_key_of(b, e)) ||
-        med_rows_put(row, "canonical_dedup_key", e->dedup_key) ||
-        med_rows_put(row, "key_source", e->key_source) ||
-        med_rows_put(row, "fingerprint", e->fingerprint) ||
-        med_rows_put(row, "ack_status", ack_status_name(e->status)) ||
-        med_rows_put(row, "ack_reason_code", f_ack_reason(e)) ||
-        med_rows_put(row, "anchor_hash", anchor_of(b, e)) ||
-        med_rows_put(row, "version_anchor_snapshot_ref", d ? d->version_anchor_snapshot_ref : NULL) ||
-        json_object_set_new(row, "payload", event_payload(e))) {
-        json_decref(row);
-        return NULL;
-    }
-    return row;
+    json_t *payload = event_payload(e);
+    char *text = payload ? json_dumps(payload, JSON_COMPACT) : NULL;
+    json_decref(payload);
+    if (!text) return -1;
+    add_event_keys(col, ev);
+    med_pg_array_add_int4(&col[EV_INDEX], e->index);
+    med_pg_array_add_str(&col[EV_TYPE], e->internal_type ? e->internal_type
+                                                          : ev ? opt_str(1, ev->event_type) : NULL);
+    med_pg_array_add_str(&col[EV_LAYER], e->layer == F_LAYER_BILLING ? "billing" : "diagnostics");
+    if (ev && ev->event_seq_opt_case) med_pg_array_add_int8(&col[EV_SEQ], ev->event_seq);
+    else med_pg_array_add(&col[EV_SEQ], NULL, 0);
+    f_store_add_ms(&col[EV_MS], e->event_at_ms);
+    med_pg_array_add_str(&col[EV_CLOSURE], closure_key_of(b, e));
+    med_pg_array_add_str(&col[EV_DEDUP_KEY], e->dedup_key);
+    med_pg_array_add_str(&col[EV_KEY_SOURCE], e->key_source);
+    med_pg_array_add_str(&col[EV_FINGERPRINT], e->fingerprint);
+    med_pg_array_add_str(&col[EV_ACK_STATUS], ack_status_name(e->status));
+    med_pg_array_add_str(&col[EV_ACK_REASON], f_ack_reason(e));
+    med_pg_array_add_str(&col[EV_ANCHOR], anchor_of(b, e));
+    med_pg_array_add_str(&col[EV_SNAPSHOT_REF], d ? d->version_anchor_snapshot_ref : NULL);
+    med_pg_array_add_str(&col[EV_PAYLOAD], text);
+    free(text);
+    return 0;
 }
 
-static json_t *seq_row(const f_batch_work *b, const f_seq_row *s)
+static void closure_add(const f_closure_row *c, med_pg_array *col)
 {
-    json_t *row = json_object();
-    if (!row || med_rows_put(row, "scope", s->scope) || f_store_put_int(row, "last_seq", s->new_last) ||
-        f_store_put_int(row, "expires_ms", b->received_at_ms + b->windows.seq_keep_ms)) {
-        json_decref(row);
-        return NULL;
-    }
-    return row;
-}
-
-static int put_closure_open_keys(json_t *row, const f_closure_row *c)
-{
-    return med_rows_put(row, "open_trace_key", c->open_trace_key) ||
-           med_rows_put(row, "open_request_key", c->open_request_key) ||
-           med_rows_put(row, "open_attempt_key", c->open_attempt_key) ||
-           med_rows_put(row, "open_opportunity_key", c->open_opportunity_key) ||
-           med_rows_put(row, "open_event_version", c->open_event_version);
-}
-
-static json_t *closure_row(const f_batch_work *b, const f_closure_row *c)
-{
-    json_t *row = json_object();
-    if (!row || med_rows_put(row, "closure_key", c->closure_key) ||
-        med_rows_put(row, "app_id", b->auth_app_id) ||
-        med_rows_put(row, "state", closure_state_name(c->state)) ||
-        med_rows_put(row, "terminal_source",
-                     c->state == F_CLOSURE_CLOSED_FAILURE ? terminal_source_name(c->source) : NULL) ||
-        f_store_put_ms(row, "opened_ms", c->opened_at_ms) ||
-        f_store_put_bool(row, "superseded_once", c->superseded_once) ||
-        f_store_put_bool(row, "billed_impression", c->billed_impression) ||
-        f_store_put_bool(row, "billed_click", c->billed_click) ||
-        med_rows_put(row, "pending_click_event_id", c->pending_click_event_id) ||
-        f_store_put_ms(row, "pending_click_ms",
-                       c->pending_click_event_id ? c->pending_click_received_ms : 0) ||
-        med_rows_put(row, "pending_click_dedup_key", c->pending_click_dedup_key) ||
-        med_rows_put(row, "pending_click_trace_key", c->pending_click_trace_key) ||
-        put_closure_open_keys(row, c) ||
-        med_rows_put(row, "timeout_record_key", c->timeout_record_key) ||
-        med_rows_put(row, "anchor_hash", NULL)) {
-        json_decref(row);
-        return NULL;
-    }
-    return row;
-}
-
-/* ---- phase 7: the statement ------------------------------------------------------ */
-
-typedef struct write_json {
-    char *events, *seqs, *closures, *placeholders, *releases, *billing;
-} write_json;
-
-static int append(json_t *arr, json_t *item)
-{
-    return !item || json_array_append_new(arr, item) != 0;
-}
-
-static char *events_json(f_batch_work *b, const f_outbox_row *ob, med_err *err)
-{
-    json_t *arr = json_array();
-    for (size_t i = 0; arr && i < b->n_events; i++)
-        if (append(arr, event_row(b, &b->events[i], ob))) {
-            json_decref(arr);
-            arr = NULL;
-        }
-    return f_store_json_text(&b->arena, arr, err);
-}
-
-static char *seqs_json(f_batch_work *b, med_err *err)
-{
-    json_t *arr = json_array();
-    for (size_t i = 0; arr && i < b->n_seqs; i++)
-        if (b->seqs[i].dirty && append(arr, seq_row(b, &b->seqs[i]))) {
-            json_decref(arr);
-            arr = NULL;
-        }
-    return f_store_json_text(&b->arena, arr, err);
-}
-
-/* dirty closures (want_dirty) or the untouched ones (placeholders). */
-static char *closures_json(f_batch_work *b, int want_dirty, med_err *err)
-{
-    json_t *arr = json_array();
-    for (size_t i = 0; arr && i < b->n_closures; i++) {
-        const f_closure_row *c = &b->closures[i];
-        if (!c->dirty != !want_dirty) continue;
-        json_t *item = want_dirty ? closure_row(b, c) : json_string(c->closure_key);
-        if (append(arr, item)) {
-            json_decref(arr);
-            arr = NULL;
-        }
-    }
-    return f_store_json_text(&b->arena, arr, err);
-}
-
-static char *releases_json(f_batch_work *b, med_err *err)
-{
-    json_t *arr = json_array();
-    for (size_t i = 0; arr && i < b->n_dedup; i++)
-        if (b->dedup[i].won && b->dedup[i].release &&
-            append(arr, json_string(b->dedup[i].key))) {
-            json_decref(arr);
-            arr = NULL;
-        }
-    return f_store_json_text(&b->arena, arr, err);
+    med_pg_array_add_str(&col[CL_KEY], c->closure_key);
+    med_pg_array_add_str(&col[CL_STATE], closure_state_name(c->state));
+    med_pg_array_add_str(&col[CL_TERMINAL_SOURCE],
+                         c->state == F_CLOSURE_CLOSED_FAILURE ? terminal_source_name(c->source) : NULL);
+    f_store_add_ms(&col[CL_OPENED], c->opened_at_ms);
+    med_pg_array_add_bool(&col[CL_SUPERSEDED], c->superseded_once);
+    med_pg_array_add_bool(&col[CL_BILLED_IMPRESSION], c->billed_impression);
+    med_pg_array_add_bool(&col[CL_BILLED_CLICK], c->billed_click);
+    med_pg_array_add_str(&col[CL_PENDING_EVENT], c->pending_click_event_id);
+    f_store_add_ms(&col[CL_PENDING_MS], c->pending_click_event_id ? c->pending_click_received_ms : 0);
+    med_pg_array_add_str(&col[CL_PENDING_DEDUP], c->pending_click_dedup_key);
+    med_pg_array_add_str(&col[CL_PENDING_TRACE], c->pending_click_trace_key);
+    med_pg_array_add_str(&col[CL_OPEN_TRACE], c->open_trace_key);
+    med_pg_array_add_str(&col[CL_OPEN_REQUEST], c->open_request_key);
+    med_pg_array_add_str(&col[CL_OPEN_ATTEMPT], c->open_attempt_key);
+    med_pg_array_add_str(&col[CL_OPEN_OPPORTUNITY], c->open_opportunity_key);
+    med_pg_array_add_str(&col[CL_OPEN_VERSION], c->open_event_version);
+    med_pg_array_add_str(&col[CL_TIMEOUT_RECORD], c->timeout_record_key);
 }
 
 static int claim_won(const f_batch_work *b, const char *billing_key)
@@ -446,82 +391,137 @@ static int claim_won(const f_batch_work *b, const char *billing_key)
     return 0;
 }
 
+/* ---- phase 7: the statement ------------------------------------------------------ */
+
+/* The row sets of the statement, one med_pg_cols each. */
+typedef struct write_cols {
+    med_pg_cols ev, sq, cl, ph, rl, bl;
+} write_cols;
+
+static void write_cols_init(write_cols *w)
+{
+    uint32_t ev[EV_N], cl[CL_N];
+    for (int i = 0; i < EV_N; i++) ev[i] = MED_PG_OID_TEXT;
+    ev[EV_INDEX] = MED_PG_OID_INT4;
+    ev[EV_SEQ] = ev[EV_MS] = MED_PG_OID_INT8;
+    for (int i = 0; i < CL_N; i++) cl[i] = MED_PG_OID_TEXT;
+    cl[CL_OPENED] = cl[CL_PENDING_MS] = MED_PG_OID_INT8;
+    cl[CL_SUPERSEDED] = cl[CL_BILLED_IMPRESSION] = cl[CL_BILLED_CLICK] = MED_PG_OID_BOOL;
+    med_pg_cols_init(&w->ev, ev, EV_N);
+    med_pg_cols_init(&w->sq, (const uint32_t[]){ MED_PG_OID_TEXT, MED_PG_OID_INT8, MED_PG_OID_INT8 },
+                     SQ_N);
+    med_pg_cols_init(&w->cl, cl, CL_N);
+    med_pg_cols_init(&w->ph, (const uint32_t[]){ MED_PG_OID_TEXT }, 1);
+    med_pg_cols_init(&w->rl, (const uint32_t[]){ MED_PG_OID_TEXT }, 1);
+    med_pg_cols_init(&w->bl, (const uint32_t[]){ MED_PG_OID_TEXT, MED_PG_OID_TEXT }, BL_N);
+}
+
+static void write_cols_free(write_cols *w)
+{
+    med_pg_cols_free(&w->ev);
+    med_pg_cols_free(&w->sq);
+    med_pg_cols_free(&w->cl);
+    med_pg_cols_free(&w->ph);
+    med_pg_cols_free(&w->rl);
+    med_pg_cols_free(&w->bl);
+}
+
+static void seqs_add(const f_batch_work *b, med_pg_array *col)
+{
+    for (size_t i = 0; i < b->n_seqs; i++) {
+        const f_seq_row *s = &b->seqs[i];
+        if (!s->dirty) continue;
+        med_pg_array_add_str(&col[SQ_SCOPE], s->scope);
+        med_pg_array_add_int8(&col[SQ_LAST], s->new_last);
+        med_pg_array_add_int8(&col[SQ_EXPIRES], b->received_at_ms + b->windows.seq_keep_ms);
+    }
+}
+
+/* Dirty closures are written; untouched ones are placeholders to delete. */
+static void closures_add(const f_batch_work *b, write_cols *w)
+{
+    for (size_t i = 0; i < b->n_closures; i++) {
+        const f_closure_row *c = &b->closures[i];
+        if (c->dirty) closure_add(c, w->cl.col);
+        else med_pg_array_add_str(&w->ph.col[0], c->closure_key);
+    }
+}
+
+static void releases_add(const f_batch_work *b, med_pg_array *col)
+{
+    for (size_t i = 0; i < b->n_dedup; i++)
+        if (b->dedup[i].won && b->dedup[i].release) med_pg_array_add_str(col, b->dedup[i].key);
+}
+
 /* billing_ledger rows this batch claimed -> their billable_fact recordKey
  * (reconciliation joins the ledger with the archive on it). */
-static char *billing_links_json(f_batch_work *b, med_err *err)
+static void billing_links_add(const f_batch_work *b, med_pg_array *col)
 {
-    json_t *arr = json_array();
-    for (size_t i = 0; arr && i < b->n_records; i++) {
+    for (size_t i = 0; i < b->n_records; i++) {
         const Mediation__V1__FToGArchiveRecordLite *r = b->records[i];
         if (!r || r->payload_case != MEDIATION__V1__FTO_GARCHIVE_RECORD_LITE__PAYLOAD_BILLABLE_FACT ||
             !r->billable_fact || !r->billable_fact->billing_key ||
             !claim_won(b, r->billable_fact->billing_key))
             continue;
-        json_t *row = json_object();
-        if (!row || med_rows_put(row, "billing_key", r->billable_fact->billing_key) ||
-            med_rows_put(row, "record_key", r->record_key)) {
-            json_decref(row);
-            row = NULL;
-        }
-        if (append(arr, row)) {
-            json_decref(arr);
-            arr = NULL;
-        }
+        med_pg_array_add_str(&col[BL_BILLING_KEY], r->billable_fact->billing_key);
+        med_pg_array_add_str(&col[BL_RECORD_KEY], r->record_key);
     }
-    return f_store_json_text(&b->arena, arr, err);
 }
 
-static med_rc build_write_json(f_batch_work *b, const f_outbox_row *ob, write_json *w, med_err *err)
+static med_rc write_cols_build(const f_batch_work *b, write_cols *w, med_err *err)
 {
-    w->events = events_json(b, ob, err);
-    w->seqs = w->events ? seqs_json(b, err) : NULL;
-    w->closures = w->seqs ? closures_json(b, 1, err) : NULL;
-    w->placeholders = w->closures ? closures_json(b, 0, err) : NULL;
-    w->releases = w->placeholders ? releases_json(b, err) : NULL;
-    w->billing = w->releases ? billing_links_json(b, err) : NULL;
-    return w->billing ? MED_OK : MED_ERR_NOMEM;
+    write_cols_init(w);
+    for (size_t i = 0; i < b->n_events; i++)
+        if (event_add(b, &b->events[i], w->ev.col) != 0)
+            return med_err_set(err, MED_ERR_NOMEM, MED_R_INFRA_NOMEM, NULL, "event payload");
+    seqs_add(b, w->sq.col);
+    closures_add(b, w);
+    releases_add(b, w->rl.col);
+    billing_links_add(b, w->bl.col);
+    med_rc rc = med_pg_cols_finish(&w->ev, err);
+    if (rc == MED_OK) rc = med_pg_cols_finish(&w->sq, err);
+    if (rc == MED_OK) rc = med_pg_cols_finish(&w->cl, err);
+    if (rc == MED_OK) rc = med_pg_cols_finish(&w->ph, err);
+    if (rc == MED_OK) rc = med_pg_cols_finish(&w->rl, err);
+    if (rc == MED_OK) rc = med_pg_cols_finish(&w->bl, err);
+    return rc;
 }
 
-typedef struct hex_blobs {
-    char *ack, *records, *audit;
-} hex_blobs;
-
-static void hex_free(hex_blobs *h)
+/* $1..$11 (see W_SCALARS), then the row sets in W_* order. */
+static void write_params(const f_batch_work *b, const f_outbox_row *ob, const write_cols *w,
+                         const char *received, const char *count, f_params *p)
 {
-    free(h->ack);
-    free(h->records);
-    free(h->audit);
+    f_params_text(p, b->tenant_id);
+    f_params_text(p, b->auth_app_id);
+    f_params_text(p, batch_id_of(b, ob));
+    f_params_text(p, received);
+    f_params_text(p, ob->key);
+    f_params_text(p, ob->kind);
+    f_params_text(p, ob->app_id[0] ? ob->app_id : b->auth_app_id);
+    f_params_bytes(p, ob->ack_pb, ob->ack_len);
+    f_params_bytes(p, ob->records_pb, ob->records_len);
+    f_params_bytes(p, ob->audit_pb, ob->audit_len);
+    f_params_text(p, count);
+    f_params_cols(p, &w->ev);
+    f_params_cols(p, &w->sq);
+    f_params_cols(p, &w->cl);
+    f_params_cols(p, &w->ph);
+    f_params_cols(p, &w->rl);
+    f_params_cols(p, &w->bl);
 }
 
-static med_rc hex_all(const f_outbox_row *ob, hex_blobs *h, med_err *err)
+med_rc f_store_write(med_pg *pg, const f_batch_work *b, const f_outbox_row *ob, med_err *err)
 {
-    h->ack = f_store_hex(ob->ack_pb, ob->ack_pb ? ob->ack_len : 0);
-    h->records = f_store_hex(ob->records_pb, ob->records_pb ? ob->records_len : 0);
-    h->audit = f_store_hex(ob->audit_pb, ob->audit_pb ? ob->audit_len : 0);
-    if (h->ack && h->records && h->audit) return MED_OK;
-    hex_free(h);
-    return med_err_set(err, MED_ERR_NOMEM, MED_R_INFRA_NOMEM, NULL, "outbox hex");
-}
-
-med_rc f_store_write(med_pg *pg, const f_batch_work *cb, const f_outbox_row *ob, med_err *err)
-{
-    /* The arena is the batch's: building the JSON only adds to it. */
-    f_batch_work *b = (f_batch_work *)cb;
-    write_json w;
-    med_rc rc = build_write_json(b, ob, &w, err);
-    if (rc != MED_OK) return rc;
-    hex_blobs h = { 0 };
-    rc = hex_all(ob, &h, err);
-    if (rc != MED_OK) return rc;
-    char count[16];
+    write_cols w;
+    med_rc rc = write_cols_build(b, &w, err);
+    char received[24], count[16];
+    snprintf(received, sizeof received, "%lld", (long long)b->received_at_ms);
     snprintf(count, sizeof count, "%d", ob->record_count);
-    const char *v[15] = { b->tenant_id, w.events, w.seqs, w.closures, w.placeholders, w.releases,
-                          w.billing, ob->key, ob->kind, ob->app_id[0] ? ob->app_id : b->auth_app_id,
-                          batch_id_of(b, ob), ob->ack_pb ? h.ack : NULL,
-                          ob->records_pb ? h.records : NULL, ob->audit_pb ? h.audit : NULL, count };
+    f_params p = { .n = 0 };
+    write_params(b, ob, &w, received, count, &p);
     PGresult *res = NULL;
-    rc = f_store_exec(pg, F_SQL_BATCH_WRITE, 15, v, &res, err);
-    hex_free(&h);
+    if (rc == MED_OK) rc = f_store_exec_params(pg, F_SQL_BATCH_WRITE, &p, &res, err);
+    write_cols_free(&w);
     if (rc != MED_OK) return rc;
     int outbox_rows = (int)f_store_int_at(res, 0, 1);
     PQclear(res);

@@ -7,7 +7,6 @@
 #include "med/jcs.h"
 #include "med/pbjson.h"
 #include "med/reason.h"
-#include "med/rows.h"
 
 /* An ...OrNA value: NULL when unset, empty or "NA" (stored as NULL). */
 static const char *or_na(int set, const char *v)
@@ -143,51 +142,42 @@ void g_archive_row_free(g_archive_row *r)
     r->version_anchors = NULL;
 }
 
-static int put_json_text(json_t *o, const char *key, const char *text)
+void g_archive_row_cols_init(med_pg_cols *c)
 {
-    json_error_t je;
-    json_t *v = json_loads(text, 0, &je);
-    return !v || json_object_set_new(o, key, v) != 0;
+    uint32_t oids[G_COL_N];
+    for (int i = 0; i < G_COL_N; i++) oids[i] = MED_PG_OID_TEXT;
+    oids[G_COL_OUTPUT_AT_MS] = oids[G_COL_AMOUNT] = MED_PG_OID_INT8;
+    oids[G_COL_BILLABLE] = MED_PG_OID_BOOL;
+    med_pg_cols_init(c, oids, G_COL_N);
 }
 
-static int put_int(json_t *o, const char *key, int64_t v)
+/* The text columns, G_COL_TENANT .. G_COL_SUPERSEDED in order. */
+static void add_keys(med_pg_array *col, const g_archive_row *r)
 {
-    return json_object_set_new(o, key, json_integer(v)) != 0;
+    const char *v[] = {
+        r->tenant_id, r->app_id, r->placement_id, r->record_key, g_record_type_name(r->type),
+        g_record_status_name(r->status), r->payload_type, r->payload_key, r->payload_digest,
+        r->event_id, r->source_event_id, r->trace_key, r->request_key, r->attempt_key,
+        r->opportunity_key, r->response_reference, r->render_attempt_id, r->closure_key,
+        r->billing_key, r->attribution_key, r->canonical_dedup_key, r->decision_reason_code,
+        r->conflict_with_record_key, r->superseded_record_key,
+    };
+    _Static_assert(sizeof v / sizeof v[0] == G_COL_SUPERSEDED + 1, "text columns in order");
+    for (int i = 0; i <= G_COL_SUPERSEDED; i++) med_pg_array_add_str(&col[i], v[i]);
 }
 
-json_t *g_archive_row_json(const g_archive_row *r, int i)
+void g_archive_row_cols_add(med_pg_cols *c, const g_archive_row *r, const char *ws)
 {
-    json_t *o = json_object();
-    int bad = !o || put_int(o, "i", i) || med_rows_put(o, "tenant_id", r->tenant_id) ||
-              med_rows_put(o, "app_id", r->app_id) || med_rows_put(o, "placement_id", r->placement_id) ||
-              med_rows_put(o, "record_key", r->record_key) ||
-              med_rows_put(o, "record_type", g_record_type_name(r->type)) ||
-              med_rows_put(o, "record_status", g_record_status_name(r->status)) ||
-              med_rows_put(o, "payload_type", r->payload_type) ||
-              med_rows_put(o, "payload_key", r->payload_key) ||
-              med_rows_put(o, "payload_digest", r->payload_digest) ||
-              med_rows_put(o, "event_id", r->event_id) ||
-              med_rows_put(o, "source_event_id", r->source_event_id) ||
-              med_rows_put(o, "trace_key", r->trace_key) || med_rows_put(o, "request_key", r->request_key) ||
-              med_rows_put(o, "attempt_key", r->attempt_key) ||
-              med_rows_put(o, "opportunity_key", r->opportunity_key) ||
-              med_rows_put(o, "response_reference", r->response_reference) ||
-              med_rows_put(o, "render_attempt_id", r->render_attempt_id) ||
-              med_rows_put(o, "closure_key", r->closure_key) || med_rows_put(o, "billing_key", r->billing_key) ||
-              med_rows_put(o, "attribution_key", r->attribution_key) ||
-              med_rows_put(o, "canonical_dedup_key", r->canonical_dedup_key) ||
-              med_rows_put(o, "decision_reason_code", r->decision_reason_code) ||
-              med_rows_put(o, "conflict_with_record_key", r->conflict_with_record_key) ||
-              med_rows_put(o, "superseded_record_key", r->superseded_record_key) ||
-              put_int(o, "output_at_ms", r->output_at_ms) ||
-              json_object_set_new(o, "billable", json_boolean(r->billable)) != 0 ||
-              med_rows_put(o, "currency", r->currency) || med_rows_put(o, "anchor_hash", r->anchor_hash) ||
-              put_json_text(o, "payload", r->payload) ||
-              put_json_text(o, "version_anchors", r->version_anchors);
-    if (!bad && r->type == G_RT_BILLABLE_FACT) bad = put_int(o, "amount_micros", r->amount_micros);
-    if (bad) {
-        json_decref(o);
-        return NULL;
-    }
-    return o;
+    med_pg_array *col = c->col;
+    add_keys(col, r);
+    med_pg_array_add_int8(&col[G_COL_OUTPUT_AT_MS], r->output_at_ms);
+    med_pg_array_add_bool(&col[G_COL_BILLABLE], r->billable);
+    /* only a billable_fact carries an amount */
+    if (r->type == G_RT_BILLABLE_FACT) med_pg_array_add_int8(&col[G_COL_AMOUNT], r->amount_micros);
+    else med_pg_array_add(&col[G_COL_AMOUNT], NULL, 0);
+    med_pg_array_add_str(&col[G_COL_CURRENCY], r->currency);
+    med_pg_array_add_str(&col[G_COL_ANCHOR], r->anchor_hash);
+    med_pg_array_add_str(&col[G_COL_VERSION_ANCHORS], r->version_anchors);
+    med_pg_array_add_str(&col[G_COL_PAYLOAD], r->payload);
+    med_pg_array_add_str(&col[G_COL_WS], ws);
 }

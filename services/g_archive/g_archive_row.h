@@ -10,6 +10,7 @@
 #include "g_archive_state.h"
 #include "med/err.h"
 #include "med/headers.h"
+#include "med/pg_array.h"
 #include "mediation/v1/archive.pb-c.h"
 
 /* Strings borrow from the ArchiveRecord / headers given to
@@ -49,8 +50,20 @@ med_rc g_archive_row_build(const Mediation__V1__ArchiveRecord *rec, const med_tr
                            g_archive_row *out, med_err *err);
 void g_archive_row_free(g_archive_row *r);
 
-/* The row's columns as one JSON object for jsonb_to_recordset (index i
- * names the row's position in the batch). NULL on allocation failure. */
-json_t *g_archive_row_json(const g_archive_row *r, int i);
+/* The columns of archive_records the ingest statement takes, one binary
+ * array each (g_archive_store.c unnests them in this order). ws is the
+ * write status a row is inserted with (NULL: the default, pending). */
+enum { G_COL_TENANT, G_COL_APP, G_COL_PLACEMENT, G_COL_RECORD_KEY, G_COL_RECORD_TYPE,
+       G_COL_RECORD_STATUS, G_COL_PAYLOAD_TYPE, G_COL_PAYLOAD_KEY, G_COL_PAYLOAD_DIGEST,
+       G_COL_EVENT_ID, G_COL_SOURCE_EVENT_ID, G_COL_TRACE, G_COL_REQUEST, G_COL_ATTEMPT,
+       G_COL_OPPORTUNITY, G_COL_RESPONSE_REFERENCE, G_COL_RENDER_ATTEMPT, G_COL_CLOSURE,
+       G_COL_BILLING_KEY, G_COL_ATTRIBUTION_KEY, G_COL_DEDUP_KEY, G_COL_DECISION_REASON,
+       G_COL_CONFLICT_WITH, G_COL_SUPERSEDED, G_COL_OUTPUT_AT_MS, G_COL_BILLABLE, G_COL_AMOUNT,
+       G_COL_CURRENCY, G_COL_ANCHOR, G_COL_VERSION_ANCHORS, G_COL_PAYLOAD, G_COL_WS, G_COL_N };
+
+/* c gets G_COL_N empty columns of the right element types. */
+void g_archive_row_cols_init(med_pg_cols *c);
+/* Appends the row to every column of c. */
+void g_archive_row_cols_add(med_pg_cols *c, const g_archive_row *r, const char *ws);
 
 #endif

@@ -1,20 +1,20 @@
 #include "g_archive_store.h"
 
-#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "med/ids.h"
 #include "med/reason.h"
-#include "med/rows.h"
+#include "med/pg_array.h"
 
-#define IN_LIST(n) "(SELECT jsonb_array_elements_text($" #n "::jsonb))"
-/* For the partitioned archive_records: "col = ANY(ARRAY(...))" is an index
- * condition in every partition (the array is computed once), where
- * "col IN (SELECT ...)" lets the planner hash-join over a scan of them all,
- * whose cost grows with the table. */
-#define ANY_LIST(n) "ANY(ARRAY(SELECT jsonb_array_elements_text($" #n "::jsonb)))"
+/* Every parameter is a binary array (med_pg_cols), one per column,
+ * unnested in step: neither side escapes or parses a document per row.
+ * For the partitioned archive_records: "col = ANY($n)" is an index
+ * condition in every partition, where "col IN (SELECT unnest(...))" lets
+ * the planner hash-join over a scan of them all, whose cost grows with the
+ * table. */
+#define ANY_LIST(n) "ANY($" #n "::text[])"
 #define MS(x) "(extract(epoch from " x ") * 1000)::bigint"
 #define GROUP_OF(a) "coalesce(" a ".closure_key, 'NA') || '|' || " a ".trace_key"
 
@@ -28,8 +28,8 @@
     "INSERT INTO archive_record_keys (record_key, tenant_id, record_type, payload_digest, "       \
     "created_at) SELECT DISTINCT ON (r.record_key) r.record_key, "                                 \
     "current_setting('app.tenant_id'), r.record_type, r.payload_digest, now() "                   \
-    "FROM jsonb_to_recordset($1::jsonb) AS r(i int, record_key text, record_type text, "          \
-    "payload_digest text) ORDER BY r.record_key, r.i "                                             \
+    "FROM unnest($1::text[], $2::text[], $3::text[]) WITH ORDINALITY "                             \
+    "AS r(record_key, record_type, payload_digest, i) ORDER BY r.record_key, r.i "                 \
     "ON CONFLICT (record_key) DO NOTHING RETURNING record_key"
 
 /* The Delivery supplies what the record does not carry: the version
@@ -53,23 +53,25 @@
     "to_timestamp(r.output_at_ms / 1000.0), coalesce(r.ws, 'pending'), "                           \
     "CASE WHEN r.ws IS NULL AND r.record_status <> 'new' THEN now() END, "                          \
     "CASE WHEN r.ws = 'written' THEN now() END, r.billable, r.amount_micros, r.currency, "          \
-    "coalesce(r.anchor_hash, d.anchor_hash), d.version_anchor_snapshot_ref, r.version_anchors, "   \
-    "r.payload FROM jsonb_to_recordset($1::jsonb) AS r(tenant_id text, app_id text, "              \
-    "placement_id text, record_key text, record_type text, record_status text, "                   \
-    "payload_type text, payload_key text, payload_digest text, event_id text, "                    \
-    "source_event_id text, trace_key text, request_key text, attempt_key text, "                   \
-    "opportunity_key text, response_reference text, render_attempt_id text, closure_key text, "    \
-    "billing_key text, attribution_key text, canonical_dedup_key text, "                           \
-    "decision_reason_code text, conflict_with_record_key text, superseded_record_key text, "       \
-    "output_at_ms bigint, billable boolean, amount_micros bigint, currency text, "                 \
-    "anchor_hash text, version_anchors jsonb, payload jsonb, ws text) "                            \
+    "coalesce(r.anchor_hash, d.anchor_hash), d.version_anchor_snapshot_ref, r.version_anchors::jsonb, " \
+    "r.payload::jsonb FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], "     \
+    "$6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], "      \
+    "$13::text[], $14::text[], $15::text[], $16::text[], $17::text[], $18::text[], $19::text[], "  \
+    "$20::text[], $21::text[], $22::text[], $23::text[], $24::text[], $25::int8[], $26::bool[], "  \
+    "$27::int8[], $28::text[], $29::text[], $30::text[], $31::text[], $32::text[]) "               \
+    "AS r(tenant_id, app_id, placement_id, record_key, record_type, record_status, payload_type, " \
+    "payload_key, payload_digest, event_id, source_event_id, trace_key, request_key, attempt_key, " \
+    "opportunity_key, response_reference, render_attempt_id, closure_key, billing_key, "           \
+    "attribution_key, canonical_dedup_key, decision_reason_code, conflict_with_record_key, "       \
+    "superseded_record_key, output_at_ms, billable, amount_micros, currency, anchor_hash, "        \
+    "version_anchors, payload, ws) "                                                               \
     "LEFT JOIN LATERAL (SELECT dr.anchor_hash, dr.version_anchor_snapshot_ref "                    \
     "FROM delivery_records dr WHERE dr.response_reference = r.response_reference "                 \
     "ORDER BY dr.created_at LIMIT 1) d ON true"
 
 #define STMT_STORED "g_arch_stored"
 #define SQL_STORED                                                                                 \
-    "SELECT k.record_key, k.payload_digest FROM archive_record_keys k WHERE k.record_key IN " IN_LIST(1)
+    "SELECT k.record_key, k.payload_digest FROM archive_record_keys k WHERE k.record_key = " ANY_LIST(1)
 
 /* committed -> superseded (F.8), whichever of the announcing
  * decision_audit and its target arrives second applies it. */
@@ -116,9 +118,9 @@ enum { C_KEY, C_SRC, C_TYPE, C_STATUS, C_WS, C_OUT, C_INGEST, C_ATTEMPTS, C_GROU
     "next_attempt_at = CASE WHEN coalesce(u.next_ms, 0) = 0 THEN NULL "                            \
     "ELSE to_timestamp(u.next_ms / 1000.0) END, write_attempts = a.write_attempts + u.attempt, "   \
     "written_at = CASE WHEN u.ws = 'written' THEN now() ELSE a.written_at END, "                   \
-    "updated_at = now() FROM jsonb_to_recordset($1::jsonb) AS u(record_key text, ws text, "        \
-    "reason text, next_ms bigint, attempt int) WHERE a.record_key = u.record_key "                 \
-    "AND a.record_key = ANY(ARRAY(SELECT x->>'record_key' FROM jsonb_array_elements($1::jsonb) x))"
+    "updated_at = now() FROM unnest($1::text[], $2::text[], $3::text[], $4::int8[], $5::int4[]) "  \
+    "AS u(record_key, ws, reason, next_ms, attempt) WHERE a.record_key = u.record_key "            \
+    "AND a.record_key = " ANY_LIST(1)
 
 #define STMT_STATE "g_arch_state"
 #define SQL_STATE                                                                                  \
@@ -130,23 +132,30 @@ enum { C_KEY, C_SRC, C_TYPE, C_STATUS, C_WS, C_OUT, C_INGEST, C_ATTEMPTS, C_GROU
     "consumer, msg_id, reason_code, last_error, num_delivered, payload, trace_key, request_key, "  \
     "opportunity_key) SELECT current_setting('app.tenant_id'), 'g', r.subject, r.stream, "         \
     "r.stream_seq, r.consumer, r.msg_id, r.reason_code, r.last_error, r.num_delivered, "           \
-    "decode(r.payload, 'hex'), r.trace_key, r.request_key, r.opportunity_key "                     \
-    "FROM jsonb_to_recordset($1::jsonb) AS r(subject text, stream text, stream_seq bigint, "       \
-    "consumer text, msg_id text, reason_code text, last_error text, num_delivered int, "           \
-    "payload text, trace_key text, request_key text, opportunity_key text) "                       \
+    "r.payload, r.trace_key, r.request_key, r.opportunity_key "                                    \
+    "FROM unnest($1::text[], $2::text[], $3::int8[], $4::text[], $5::text[], $6::text[], "         \
+    "$7::text[], $8::int8[], $9::bytea[], $10::text[], $11::text[], $12::text[]) "                 \
+    "AS r(subject, stream, stream_seq, consumer, msg_id, reason_code, last_error, num_delivered, " \
+    "payload, trace_key, request_key, opportunity_key) "                                           \
     "ON CONFLICT ON CONSTRAINT dead_letter_records_origin_key DO NOTHING"
 
 #define STMT_DUE_TENANTS "g_arch_due_tenants"
 #define SQL_DUE_TENANTS "SELECT tenant_id FROM g_archive_due_tenants(now(), $1::int)"
 
+enum { CLAIM_KEY, CLAIM_TYPE, CLAIM_DIGEST, CLAIM_N };
+enum { APPLY_KEY, APPLY_WS, APPLY_REASON, APPLY_NEXT_MS, APPLY_ATTEMPT, APPLY_N };
+enum { QN_SUBJECT, QN_STREAM, QN_STREAM_SEQ, QN_CONSUMER, QN_MSG_ID, QN_REASON, QN_LAST_ERROR,
+       QN_NUM_DELIVERED, QN_PAYLOAD, QN_TRACE, QN_REQUEST, QN_OPPORTUNITY, QN_N };
+_Static_assert(G_COL_N == 32 && QN_N == 12, "statement parameter numbers");
+
 med_rc g_archive_store_prepare(med_pg *pg, med_err *err)
 {
     static const struct { const char *name, *sql; int n; } stmts[] = {
-        { STMT_TIMEOUT, SQL_TIMEOUT, 1 }, { STMT_CLAIM, SQL_CLAIM, 1 },
-        { STMT_INSERT, SQL_INSERT, 1 }, { STMT_STORED, SQL_STORED, 1 },
+        { STMT_TIMEOUT, SQL_TIMEOUT, 1 }, { STMT_CLAIM, SQL_CLAIM, CLAIM_N },
+        { STMT_INSERT, SQL_INSERT, G_COL_N }, { STMT_STORED, SQL_STORED, 1 },
         { STMT_SUPERSEDE, SQL_SUPERSEDE, 1 }, { STMT_LOAD, SQL_LOAD, 2 },
-        { STMT_DUE, SQL_DUE, 1 }, { STMT_APPLY, SQL_APPLY, 1 }, { STMT_STATE, SQL_STATE, 1 },
-        { STMT_QUARANTINE, SQL_QUARANTINE, 1 }, { STMT_DUE_TENANTS, SQL_DUE_TENANTS, 1 },
+        { STMT_DUE, SQL_DUE, 1 }, { STMT_APPLY, SQL_APPLY, APPLY_N }, { STMT_STATE, SQL_STATE, 1 },
+        { STMT_QUARANTINE, SQL_QUARANTINE, QN_N }, { STMT_DUE_TENANTS, SQL_DUE_TENANTS, 1 },
     };
     for (size_t i = 0; i < sizeof stmts / sizeof stmts[0]; i++) {
         med_rc rc = med_pg_prepare(pg, stmts[i].name, stmts[i].sql, stmts[i].n, err);
@@ -156,13 +165,6 @@ med_rc g_archive_store_prepare(med_pg *pg, med_err *err)
 }
 
 /* ---- small helpers ---- */
-
-static char *dump(json_t *j)
-{
-    char *s = j ? json_dumps(j, JSON_COMPACT) : NULL;
-    json_decref(j);
-    return s;
-}
 
 static med_rc nomem(med_err *err, const char *what)
 {
@@ -183,6 +185,33 @@ static med_rc run1_done(med_pg *pg, const char *stmt, const char *p1, med_err *e
     if (!res) return err->rc ? err->rc : MED_ERR_IO;
     PQclear(res);
     return MED_OK;
+}
+
+/* Runs a statement whose parameters are c's columns (finished); the
+ * result (NULL on failure, err set) is the caller's. */
+static PGresult *run_cols(med_pg *pg, const char *stmt, const med_pg_cols *c, med_err *err)
+{
+    return med_pg_exec_prepared_bin(pg, stmt, c->n, c->values, c->lengths, c->formats, err);
+}
+
+static med_rc run_cols_done(med_pg *pg, const char *stmt, const med_pg_cols *c, med_err *err)
+{
+    PGresult *res = run_cols(pg, stmt, c, err);
+    if (!res) return err->rc ? err->rc : MED_ERR_IO;
+    PQclear(res);
+    return MED_OK;
+}
+
+/* c = one text[] column per list (nlists <= 2): the non-NULL strings of
+ * lists[j][0 .. n). */
+static med_rc key_lists(med_pg_cols *c, int nlists, const char *const *const *lists, size_t n,
+                        med_err *err)
+{
+    med_pg_cols_init(c, (const uint32_t[]){ MED_PG_OID_TEXT, MED_PG_OID_TEXT }, nlists);
+    for (int j = 0; j < c->n; j++)
+        for (size_t i = 0; i < n; i++)
+            if (lists[j][i]) med_pg_array_add_str(&c->col[j], lists[j][i]);
+    return med_pg_cols_finish(c, err);
 }
 
 static med_rc exec_simple(PGconn *conn, const char *sql, med_err *err)
@@ -266,35 +295,34 @@ static void plan_groups(loaded *l, const g_plan_policy *pp)
     }
 }
 
-/* The updates of l as STMT_APPLY's rows; NULL on allocation failure, ""
- * (static) when nothing changes. */
-static char *updates_json(const loaded *l, const unsigned char *only, size_t *count)
+/* The updates of l as STMT_APPLY's columns; *count = rows that change. */
+static med_rc updates_cols(const loaded *l, const unsigned char *only, med_pg_cols *c,
+                           size_t *count, med_err *err)
 {
-    json_t *arr = json_array();
+    med_pg_cols_init(c, (const uint32_t[]){ MED_PG_OID_TEXT, MED_PG_OID_TEXT, MED_PG_OID_TEXT,
+                                            MED_PG_OID_INT8, MED_PG_OID_INT4 }, APPLY_N);
     *count = 0;
-    for (int i = 0; arr && i < l->n; i++) {
+    for (int i = 0; i < l->n; i++) {
         const g_row_update *u = &l->upd[i];
         if (!u->change || (only && !only[i])) continue;
-        json_t *o = json_pack("{s:s, s:s, s:s?, s:I, s:i}", "record_key", l->rows[i].record_key,
-                              "ws", g_write_status_name(u->ws), "reason", u->reason, "next_ms",
-                              (json_int_t)u->next_attempt_ms, "attempt", u->attempt);
-        if (!o || json_array_append_new(arr, o) != 0) {
-            json_decref(arr);
-            return NULL;
-        }
+        med_pg_array_add_str(&c->col[APPLY_KEY], l->rows[i].record_key);
+        med_pg_array_add_str(&c->col[APPLY_WS], g_write_status_name(u->ws));
+        med_pg_array_add_str(&c->col[APPLY_REASON], u->reason);
+        med_pg_array_add_int8(&c->col[APPLY_NEXT_MS], u->next_attempt_ms);
+        med_pg_array_add_int4(&c->col[APPLY_ATTEMPT], u->attempt);
         (*count)++;
     }
-    return dump(arr);
+    return med_pg_cols_finish(c, err);
 }
 
 static med_rc apply_updates(med_pg *pg, const loaded *l, const unsigned char *only, int *handled,
                             med_err *err)
 {
     size_t count = 0;
-    char *text = updates_json(l, only, &count);
-    if (!text) return nomem(err, "archive updates");
-    med_rc rc = count ? run1_done(pg, STMT_APPLY, text, err) : MED_OK;
-    free(text);
+    med_pg_cols c;
+    med_rc rc = updates_cols(l, only, &c, &count, err);
+    if (rc == MED_OK && count) rc = run_cols_done(pg, STMT_APPLY, &c, err);
+    med_pg_cols_free(&c);
     if (rc == MED_OK && handled) *handled += (int)count;
     return rc;
 }
@@ -308,29 +336,18 @@ static void loaded_settle(loaded *l)
 
 /* ---- the write (shared by ingest and sweep) ---- */
 
-static char *keys_json(const char *const *keys, size_t n)
-{
-    json_t *arr = json_array();
-    for (size_t i = 0; arr && i < n; i++)
-        if (keys[i] && json_array_append_new(arr, json_string(keys[i])) != 0) {
-            json_decref(arr);
-            arr = NULL;
-        }
-    return dump(arr);
-}
-
-/* Locks and plans every group named in groups (with their trace keys),
- * then applies the plan. Runs inside a savepoint: a failure there is
- * returned with the transaction still usable. */
-static med_rc write_groups(med_pg *pg, PGconn *conn, const char *traces_json,
-                           const char *groups_json, const g_plan_policy *pp, loaded *out,
-                           int *handled, int *aborted, med_err *err)
+/* Locks and plans every group named in keys (STMT_LOAD's two columns:
+ * trace keys, group keys), then applies the plan. Runs inside a
+ * savepoint: a failure there is returned with the transaction still
+ * usable. */
+static med_rc write_groups(med_pg *pg, PGconn *conn, const med_pg_cols *keys,
+                           const g_plan_policy *pp, loaded *out, int *handled, int *aborted,
+                           med_err *err)
 {
     *aborted = 0;
     med_rc rc = exec_simple(conn, "SAVEPOINT g_write", err);
     if (rc != MED_OK) return rc;
-    const char *params[2] = { traces_json, groups_json };
-    PGresult *res = med_pg_exec_prepared(pg, STMT_LOAD, 2, params, err);
+    PGresult *res = run_cols(pg, STMT_LOAD, keys, err);
     rc = res ? loaded_take(res, out, err) : (err->rc ? err->rc : MED_ERR_IO);
     if (rc == MED_OK) {
         plan_groups(out, pp);
@@ -390,8 +407,7 @@ typedef struct ingest_q {
     unsigned char *final;      /* per k: inserted already written (its gate opens in the batch) */
     int *first;                /* per k: first k with the same key */
     int lock_failed;           /* the groups could not be locked: write_rc / write_err say why */
-    char *traces_json;         /* the batch's trace keys, as the group lock and load take them */
-    char *groups_json;         /* the batch's group keys (closureKeyOrNA|traceKey) */
+    med_pg_cols group_keys;    /* trace keys, group keys (closureKeyOrNA|traceKey): STMT_LOAD's */
     loaded cand;               /* the rows this batch inserted (failure path) */
     loaded groups;             /* the groups after the write */
     PGresult *stored;          /* digests of keys claimed before */
@@ -403,22 +419,19 @@ static const g_archive_row *qrow(const ingest_q *q, size_t k) { return &q->rows[
 
 static med_rc claim_keys(med_pg *pg, ingest_q *q, med_err *err)
 {
-    json_t *arr = json_array();
-    for (size_t k = 0; arr && k < q->n; k++) {
+    med_pg_cols c;
+    med_pg_cols_init(&c, (const uint32_t[]){ MED_PG_OID_TEXT, MED_PG_OID_TEXT, MED_PG_OID_TEXT },
+                     CLAIM_N);
+    for (size_t k = 0; k < q->n; k++) {
         const g_archive_row *r = qrow(q, k);
-        json_t *o = json_pack("{s:i, s:s, s:s, s:s}", "i", (int)k, "record_key", r->record_key,
-                              "record_type", g_record_type_name(r->type), "payload_digest",
-                              r->payload_digest);
-        if (!o || json_array_append_new(arr, o) != 0) {
-            json_decref(arr);
-            arr = NULL;
-        }
+        med_pg_array_add_str(&c.col[CLAIM_KEY], r->record_key);
+        med_pg_array_add_str(&c.col[CLAIM_TYPE], g_record_type_name(r->type));
+        med_pg_array_add_str(&c.col[CLAIM_DIGEST], r->payload_digest);
     }
-    char *text = dump(arr);
-    if (!text) return nomem(err, "archive claims");
-    PGresult *res = run1(pg, STMT_CLAIM, text, err);
-    free(text);
-    if (!res) return err->rc ? err->rc : MED_ERR_IO;
+    med_rc rc = med_pg_cols_finish(&c, err);
+    PGresult *res = rc == MED_OK ? run_cols(pg, STMT_CLAIM, &c, err) : NULL;
+    med_pg_cols_free(&c);
+    if (!res) return rc != MED_OK ? rc : (err->rc ? err->rc : MED_ERR_IO);
     for (size_t k = 0; k < q->n; k++) {
         q->first[k] = (int)k;
         for (size_t j = 0; j < k; j++)
@@ -435,48 +448,53 @@ static med_rc claim_keys(med_pg *pg, ingest_q *q, med_err *err)
 
 static med_rc insert_won(med_pg *pg, ingest_q *q, med_err *err)
 {
-    json_t *arr = json_array();
+    med_pg_cols c;
+    g_archive_row_cols_init(&c);
     size_t count = 0;
-    for (size_t k = 0; arr && k < q->n; k++) {
+    for (size_t k = 0; k < q->n; k++) {
         if (!q->won[k]) continue;
-        json_t *o = g_archive_row_json(qrow(q, k), (int)k);
-        if (o && q->final[k] && json_object_set_new(o, "ws", json_string("written")) != 0) {
-            json_decref(o);
-            o = NULL;
-        }
-        if (!o || json_array_append_new(arr, o) != 0) {
-            json_decref(arr);
-            arr = NULL;
-        }
+        g_archive_row_cols_add(&c, qrow(q, k), q->final[k] ? "written" : NULL);
         count++;
     }
-    char *text = dump(arr);
-    if (!text) return nomem(err, "archive rows");
-    med_rc rc = count ? run1_done(pg, STMT_INSERT, text, err) : MED_OK;
-    free(text);
+    med_rc rc = med_pg_cols_finish(&c, err);
+    if (rc == MED_OK && count) rc = run_cols_done(pg, STMT_INSERT, &c, err);
+    med_pg_cols_free(&c);
     return rc;
 }
 
-/* JSON array of the batch's keys: all (won_only 0), or the won ones. */
-static char *batch_keys(const ingest_q *q, int won_only)
+/* c = the batch's record keys: all (won_only 0), or the won ones. */
+static med_rc batch_keys(const ingest_q *q, int won_only, med_pg_cols *c, med_err *err)
 {
-    const char **keys = calloc(q->n + 1, sizeof *keys);
-    if (!keys) return NULL;
+    med_pg_cols_init(c, (const uint32_t[]){ MED_PG_OID_TEXT }, 1);
     for (size_t k = 0; k < q->n; k++)
-        if (!won_only || q->won[k]) keys[k] = qrow(q, k)->record_key;
-    char *s = keys_json(keys, q->n);
-    free(keys);
-    return s;
+        if (!won_only || q->won[k]) med_pg_array_add_str(&c->col[0], qrow(q, k)->record_key);
+    return med_pg_cols_finish(c, err);
 }
 
-static char *batch_groups(const ingest_q *q, int traces)
+/* q->group_keys: the batch's trace keys and group keys. */
+static med_rc batch_groups(ingest_q *q, med_err *err)
 {
-    const char **v = calloc(q->n + 1, sizeof *v);
-    if (!v) return NULL;
-    for (size_t k = 0; k < q->n; k++) v[k] = traces ? qrow(q, k)->trace_key : qrow(q, k)->group_key;
-    char *s = keys_json(v, q->n);
-    free(v);
-    return s;
+    const char **t = calloc(q->n + 1, sizeof *t), **g = calloc(q->n + 1, sizeof *g);
+    med_rc rc = t && g ? MED_OK : nomem(err, "archive groups");
+    for (size_t k = 0; rc == MED_OK && k < q->n; k++) {
+        t[k] = qrow(q, k)->trace_key;
+        g[k] = qrow(q, k)->group_key;
+    }
+    const char *const *lists[2] = { t, g };
+    if (rc == MED_OK) rc = key_lists(&q->group_keys, 2, lists, q->n, err);
+    free(t);
+    free(g);
+    return rc;
+}
+
+/* Runs a statement on the batch's keys (batch_keys); the result as run_cols. */
+static PGresult *run_batch_keys(med_pg *pg, const char *stmt, const ingest_q *q, int won_only,
+                                med_err *err)
+{
+    med_pg_cols c;
+    PGresult *res = batch_keys(q, won_only, &c, err) == MED_OK ? run_cols(pg, stmt, &c, err) : NULL;
+    med_pg_cols_free(&c);
+    return res;
 }
 
 static med_rc read_stored(med_pg *pg, ingest_q *q, med_err *err)
@@ -484,30 +502,23 @@ static med_rc read_stored(med_pg *pg, ingest_q *q, med_err *err)
     size_t lost = 0;
     for (size_t k = 0; k < q->n; k++) lost += !q->won[k];
     if (lost == 0) return MED_OK; /* every key is new: no stored digest to compare */
-    char *keys = batch_keys(q, 0);
-    if (!keys) return nomem(err, "archive keys");
-    q->stored = run1(pg, STMT_STORED, keys, err);
-    free(keys);
+    q->stored = run_batch_keys(pg, STMT_STORED, q, 0, err);
     return q->stored ? MED_OK : (err->rc ? err->rc : MED_ERR_IO);
 }
 
 static med_rc supersede(med_pg *pg, ingest_q *q, med_err *err)
 {
-    char *keys = batch_keys(q, 1);
-    if (!keys) return nomem(err, "archive keys");
-    med_rc rc = run1_done(pg, STMT_SUPERSEDE, keys, err);
-    free(keys);
-    return rc;
+    PGresult *res = run_batch_keys(pg, STMT_SUPERSEDE, q, 1, err);
+    if (!res) return err->rc ? err->rc : MED_ERR_IO;
+    PQclear(res);
+    return MED_OK;
 }
 
 /* The batch's own rows, for the failure path (they are ours: inserted by
  * this transaction, so reading them locked never waits). */
 static med_rc load_candidates(med_pg *pg, ingest_q *q, med_err *err)
 {
-    char *keys = batch_keys(q, 1);
-    if (!keys) return nomem(err, "archive keys");
-    PGresult *res = run1(pg, STMT_STATE, keys, err);
-    free(keys);
+    PGresult *res = run_batch_keys(pg, STMT_STATE, q, 1, err);
     if (!res) return err->rc ? err->rc : MED_ERR_IO;
     return loaded_take(res, &q->cand, err);
 }
@@ -521,9 +532,8 @@ static med_rc lock_groups(med_pg *pg, PGconn *conn, ingest_q *q, med_err *err)
 {
     med_rc rc = exec_simple(conn, "SAVEPOINT g_lock", err);
     if (rc != MED_OK) return rc;
-    const char *params[2] = { q->traces_json, q->groups_json };
     med_err_clear(&q->write_err);
-    PGresult *res = med_pg_exec_prepared(pg, STMT_LOAD, 2, params, &q->write_err);
+    PGresult *res = run_cols(pg, STMT_LOAD, &q->group_keys, &q->write_err);
     if (res) {
         PQclear(res);
         return exec_simple(conn, "RELEASE SAVEPOINT g_lock", err);
@@ -594,8 +604,8 @@ static med_rc write_batch_groups(med_pg *pg, PGconn *conn, ingest_q *q, med_err 
     int aborted = 0;
     if (!q->lock_failed) {
         med_err_clear(&q->write_err);
-        q->write_rc = write_groups(pg, conn, q->traces_json, q->groups_json, &pp, &q->groups, NULL,
-                                   &aborted, &q->write_err);
+        q->write_rc = write_groups(pg, conn, &q->group_keys, &pp, &q->groups, NULL, &aborted,
+                                   &q->write_err);
     }
     if (q->write_rc == MED_OK) return MED_OK;
     if (aborted) {
@@ -714,8 +724,7 @@ static void ingest_q_free(ingest_q *q)
     free(q->won);
     free(q->final);
     free(q->first);
-    free(q->traces_json);
-    free(q->groups_json);
+    med_pg_cols_free(&q->group_keys);
 }
 
 med_rc g_archive_store_ingest(med_pg *pg, const char *tenant, const g_archive_row *rows,
@@ -727,13 +736,8 @@ med_rc g_archive_store_ingest(med_pg *pg, const char *tenant, const g_archive_ro
     q.won = calloc(n, 1);
     q.final = calloc(n, 1);
     q.first = calloc(n, sizeof *q.first);
-    q.traces_json = batch_groups(&q, 1);
-    q.groups_json = batch_groups(&q, 0);
-    if (!q.won || !q.final || !q.first || !q.traces_json || !q.groups_json) {
-        ingest_q_free(&q);
-        return nomem(err, "archive batch");
-    }
-    med_rc rc = med_pg_tx(pg, tenant, 0, ingest_tx, &q, err);
+    med_rc rc = q.won && q.final && q.first ? batch_groups(&q, err) : nomem(err, "archive batch");
+    if (rc == MED_OK) rc = med_pg_tx(pg, tenant, 0, ingest_tx, &q, err);
     if (rc == MED_OK) fill_results(&q);
     ingest_q_free(&q);
     return rc;
@@ -741,68 +745,45 @@ med_rc g_archive_store_ingest(med_pg *pg, const char *tenant, const g_archive_ro
 
 /* ---- quarantine ---- */
 
-static char *hex_of(const uint8_t *b, size_t n)
+static void quarantine_add(med_pg_cols *c, const g_quarantine *q)
 {
-    static const char hex[] = "0123456789abcdef";
-    char *s = malloc(n * 2 + 1);
-    if (!s) return NULL;
-    for (size_t i = 0; i < n; i++) {
-        s[2 * i] = hex[b[i] >> 4];
-        s[2 * i + 1] = hex[b[i] & 15];
-    }
-    s[n * 2] = '\0';
-    return s;
+    med_pg_array *col = c->col;
+    med_pg_array_add_str(&col[QN_SUBJECT], q->subject);
+    med_pg_array_add_str(&col[QN_STREAM], q->stream);
+    med_pg_array_add_int8(&col[QN_STREAM_SEQ], (int64_t)q->stream_seq);
+    med_pg_array_add_str(&col[QN_CONSUMER], q->consumer);
+    med_pg_array_add_str(&col[QN_MSG_ID], q->msg_id);
+    med_pg_array_add_str(&col[QN_REASON], q->reason_code);
+    med_pg_array_add_str(&col[QN_LAST_ERROR], q->last_error);
+    /* int8 here, the column's int range checked by PostgreSQL */
+    med_pg_array_add_int8(&col[QN_NUM_DELIVERED], (int64_t)q->num_delivered);
+    /* no payload is stored as empty bytes, not NULL */
+    med_pg_array_add(&col[QN_PAYLOAD], q->payload ? q->payload : (const uint8_t *)"", q->payload_len);
+    med_pg_array_add_str(&col[QN_TRACE], q->trace_key);
+    med_pg_array_add_str(&col[QN_REQUEST], q->request_key);
+    med_pg_array_add_str(&col[QN_OPPORTUNITY], q->opportunity_key);
 }
 
-static json_t *quarantine_json(const g_quarantine *q)
-{
-    char *hex = hex_of(q->payload ? q->payload : (const uint8_t *)"", q->payload_len);
-    json_t *o = hex ? json_object() : NULL;
-    int bad = !o || med_rows_put(o, "subject", q->subject) || med_rows_put(o, "stream", q->stream) ||
-              json_object_set_new(o, "stream_seq", json_integer((json_int_t)q->stream_seq)) != 0 ||
-              med_rows_put(o, "consumer", q->consumer) || med_rows_put(o, "msg_id", q->msg_id) ||
-              med_rows_put(o, "reason_code", q->reason_code) ||
-              med_rows_put(o, "last_error", q->last_error) ||
-              json_object_set_new(o, "num_delivered", json_integer((json_int_t)q->num_delivered)) != 0 ||
-              med_rows_put(o, "payload", hex) || med_rows_put(o, "trace_key", q->trace_key) ||
-              med_rows_put(o, "request_key", q->request_key) ||
-              med_rows_put(o, "opportunity_key", q->opportunity_key);
-    free(hex);
-    if (bad) {
-        json_decref(o);
-        return NULL;
-    }
-    return o;
-}
-
-typedef struct text_q {
-    const char *stmt, *text;
-} text_q;
-
-static med_rc text_tx(med_pg *pg, PGconn *conn, void *ud, med_err *err)
+static med_rc cols_tx(med_pg *pg, PGconn *conn, void *ud, med_err *err)
 {
     (void)conn;
-    text_q *q = ud;
-    return run1_done(pg, q->stmt, q->text, err);
+    return run_cols_done(pg, STMT_QUARANTINE, ud, err);
 }
 
 med_rc g_archive_store_quarantine(med_pg *pg, const g_quarantine *q, const size_t *idx, size_t n,
                                   med_err *err)
 {
     if (n == 0) return MED_OK;
-    json_t *arr = json_array();
-    for (size_t k = 0; arr && k < n; k++) {
-        json_t *o = quarantine_json(&q[idx[k]]);
-        if (!o || json_array_append_new(arr, o) != 0) {
-            json_decref(arr);
-            arr = NULL;
-        }
-    }
-    char *text = dump(arr);
-    if (!text) return nomem(err, "quarantine rows");
-    text_q tq = { STMT_QUARANTINE, text };
-    med_rc rc = med_pg_tx(pg, q[idx[0]].tenant_id, 0, text_tx, &tq, err);
-    free(text);
+    uint32_t oids[QN_N];
+    for (int i = 0; i < QN_N; i++) oids[i] = MED_PG_OID_TEXT;
+    oids[QN_STREAM_SEQ] = oids[QN_NUM_DELIVERED] = MED_PG_OID_INT8;
+    oids[QN_PAYLOAD] = MED_PG_OID_BYTEA;
+    med_pg_cols c;
+    med_pg_cols_init(&c, oids, QN_N);
+    for (size_t k = 0; k < n; k++) quarantine_add(&c, &q[idx[k]]);
+    med_rc rc = med_pg_cols_finish(&c, err);
+    if (rc == MED_OK) rc = med_pg_tx(pg, q[idx[0]].tenant_id, 0, cols_tx, &c, err);
+    med_pg_cols_free(&c);
     return rc;
 }
 
@@ -814,25 +795,20 @@ typedef struct sweep_q {
     int handled;
 } sweep_q;
 
-/* Groups (and their trace keys) of the due rows, as JSON arrays. */
-static med_rc due_groups(const loaded *due, char **traces, char **groups, med_err *err)
+/* The trace keys and group keys of the due rows, as STMT_LOAD takes them. */
+static med_rc due_groups(const loaded *due, med_pg_cols *keys, med_err *err)
 {
     const char **t = calloc((size_t)due->n + 1, sizeof *t), **g = calloc((size_t)due->n + 1, sizeof *g);
-    if (t && g)
-        for (int i = 0; i < due->n; i++) {
-            t[i] = PQgetvalue(due->res, i, C_TRACE);
-            g[i] = loaded_group(due, i);
-        }
-    *traces = t && g ? keys_json(t, (size_t)due->n) : NULL;
-    *groups = t && g ? keys_json(g, (size_t)due->n) : NULL;
+    med_rc rc = t && g ? MED_OK : nomem(err, "sweep groups");
+    for (int i = 0; rc == MED_OK && i < due->n; i++) {
+        t[i] = PQgetvalue(due->res, i, C_TRACE);
+        g[i] = loaded_group(due, i);
+    }
+    const char *const *lists[2] = { t, g };
+    if (rc == MED_OK) rc = key_lists(keys, 2, lists, (size_t)due->n, err);
     free(t);
     free(g);
-    if (!*traces || !*groups) {
-        free(*traces);
-        free(*groups);
-        return nomem(err, "sweep groups");
-    }
-    return MED_OK;
+    return rc;
 }
 
 static med_rc sweep_tx(med_pg *pg, PGconn *conn, void *ud, med_err *err)
@@ -850,15 +826,14 @@ static med_rc sweep_tx(med_pg *pg, PGconn *conn, void *ud, med_err *err)
         if (rc == MED_OK) loaded_free(&due);
         return rc;
     }
-    char *traces = NULL, *gjson = NULL;
+    med_pg_cols keys = { .n = 0 };
     g_plan_policy pp = { q->p->window_ms, q->p->recheck_ms };
-    rc = due_groups(&due, &traces, &gjson, err);
+    rc = due_groups(&due, &keys, err);
     if (rc == MED_OK) {
         med_err werr;
         med_err_clear(&werr);
         int aborted = 0;
-        med_rc wrc = write_groups(pg, conn, traces, gjson, &pp, &groups, &q->handled, &aborted,
-                                  &werr);
+        med_rc wrc = write_groups(pg, conn, &keys, &pp, &groups, &q->handled, &aborted, &werr);
         if (wrc != MED_OK && aborted) {
             *err = werr;
             rc = wrc;
@@ -866,8 +841,7 @@ static med_rc sweep_tx(med_pg *pg, PGconn *conn, void *ud, med_err *err)
             rc = fail_candidates(pg, &due, wrc, &werr, &pp, &q->handled, err);
         }
     }
-    free(traces);
-    free(gjson);
+    med_pg_cols_free(&keys);
     loaded_free(&groups);
     loaded_free(&due);
     return rc;

@@ -138,6 +138,106 @@ static void case09_generated_client_id_is_an_alias(void **state)
     assert_string_equal(retry.d.dkey.dedup_key, alias);
     assert_int_equal(retry.d.dedup.state, A_DEDUP_REUSED_RESULT);
     assert_string_equal(retry.d.keys.request_key, first.d.keys.request_key);
+    assert_string_equal(retry.d.keys.opportunity_key, first.d.keys.opportunity_key);
+    assert_string_equal(retry.d.first.opportunity_ref, first.d.keys.opportunity_key);
+    assert_string_equal(retry.d.reason_code, MED_R_A_TRG_DUPLICATE_REUSED_RESULT);
+    assert_int_equal(retry.d.kind, A_KIND_TERMINAL);
+    run_free(&first);
+    run_free(&retry);
+}
+
+/* The value stored under the alias key leads to the computed record; a
+ * record, garbage or an alias of anything but a computed key does not. */
+static void alias_bytes_lead_to_the_computed_record(void **state)
+{
+    (void)state;
+    run first;
+    decide(&first, fixture_body(), NULL, F_RECEIVED_MS, 7);
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    med_err e;
+    assert_int_equal(a_dedup_alias_encode(first.d.dkey.dedup_key, &buf, &len, &e), MED_OK);
+    a_dedup_record rec;
+    char to[A_DEDUP_KEY_MAX];
+    assert_int_equal(a_dedup_bytes_read(buf, len, &rec, to, sizeof to), A_DEDUP_BYTES_ALIAS);
+    assert_string_equal(to, first.d.dkey.dedup_key);
+    free(buf);
+    /* an alias is never made of a client key, so it cannot chain */
+    assert_int_not_equal(a_dedup_alias_encode("cli:app:cli_0123456789ab", &buf, &len, &e),
+                         MED_OK);
+
+    a_dedup_record stored;
+    first_record(&first, A_DEDUP_INFLIGHT, &stored);
+    assert_int_equal(a_dedup_record_encode(&stored, &buf, &len, &e), MED_OK);
+    assert_int_equal(a_dedup_bytes_read(buf, len, &rec, to, sizeof to), A_DEDUP_BYTES_RECORD);
+    assert_string_equal(to, "");
+    assert_string_equal(rec.request_key, first.d.keys.request_key);
+    free(buf);
+    assert_int_equal(a_dedup_bytes_read(NULL, 0, &rec, to, sizeof to), A_DEDUP_BYTES_NONE);
+    assert_int_equal(a_dedup_bytes_read((const uint8_t *)"\xc1", 1, &rec, to, sizeof to),
+                     A_DEDUP_BYTES_NONE);
+    /* a map naming a client key as target is not followed */
+    const uint8_t cli_alias[] = "\x81\xa7" "aliasOf" "\xa5" "cli:x";
+    assert_int_equal(a_dedup_bytes_read(cli_alias, sizeof cli_alias - 1, &rec, to, sizeof to),
+                     A_DEDUP_BYTES_NONE);
+    run_free(&first);
+}
+
+/* Only the owner of a computed record writes (and later deletes) the
+ * alias, under exactly the key a retry with that id looks up. */
+static void alias_key_only_for_the_computed_owner(void **state)
+{
+    (void)state;
+    run first, with_id, dup, late;
+    char key[A_DEDUP_KEY_MAX], expect[A_DEDUP_KEY_MAX];
+    decide(&first, fixture_body(), NULL, F_RECEIVED_MS, 7);
+    assert_int_equal(a_decision_alias_key(&first.d, &first.req, key, sizeof key), 1);
+    a_dedup_alias_key(F_APP, first.d.keys.generated_client_id, expect, sizeof expect);
+    assert_string_equal(key, expect);
+    assert_memory_equal(key, "cli:" F_APP ":cli_", strlen("cli:" F_APP ":cli_"));
+
+    decide(&with_id, with_client_id("cli_req_0001"), NULL, F_RECEIVED_MS, 8);
+    assert_int_equal(a_decision_alias_key(&with_id.d, &with_id.req, key, sizeof key), 0);
+    assert_string_equal(key, "");
+
+    a_dedup_record rec;
+    first_record(&first, A_DEDUP_INFLIGHT, &rec);
+    decide(&dup, fixture_body(), &rec, F_RECEIVED_MS + 1000, 9);
+    assert_int_equal(dup.d.dedup.state, A_DEDUP_INFLIGHT_DUPLICATE);
+    assert_int_equal(a_decision_alias_key(&dup.d, &dup.req, key, sizeof key), 0);
+
+    /* an expired retry has new keys, so a new generated id and alias */
+    decide(&late, fixture_body(), &rec, F_RECEIVED_MS + 121000, 10);
+    assert_int_equal(late.d.dedup.state, A_DEDUP_EXPIRED_RETRY);
+    assert_int_equal(a_decision_alias_key(&late.d, &late.req, key, sizeof key), 1);
+    assert_string_not_equal(key, expect);
+    run_free(&first);
+    run_free(&with_id);
+    run_free(&dup);
+    run_free(&late);
+}
+
+/* A retry carrying the generated id while the first is still in flight:
+ * decided on the computed record the alias leads to. */
+static void alias_retry_while_inflight_is_a_duplicate(void **state)
+{
+    (void)state;
+    run first, retry;
+    decide(&first, fixture_body(), NULL, F_RECEIVED_MS, 7);
+    a_dedup_record rec;
+    first_record(&first, A_DEDUP_INFLIGHT, &rec);
+    decide(&retry, with_client_id(first.d.keys.generated_client_id), &rec, F_RECEIVED_MS + 300,
+           12);
+    assert_string_equal(retry.d.dkey.source, A_DEDUP_SRC_CLIENT);
+    assert_int_equal(retry.d.dedup.state, A_DEDUP_INFLIGHT_DUPLICATE);
+    assert_int_equal(retry.d.kind, A_KIND_TERMINAL);
+    assert_string_equal(retry.d.reason_code, MED_R_A_TRG_DUPLICATE_INFLIGHT);
+    assert_string_equal(retry.d.keys.request_key, first.d.keys.request_key);
+    assert_string_equal(retry.d.keys.opportunity_key, first.d.keys.opportunity_key);
+    assert_string_equal(retry.d.keys.attempt_key, first.d.keys.attempt_key);
+    assert_string_equal(retry.d.keys.generated_client_id, first.d.keys.generated_client_id);
+    assert_int_equal(a_dedup_claim_for(retry.d.kind == A_KIND_CREATE, 0, &retry.d.dedup, 1),
+                     A_DEDUP_CLAIM_NONE);
     run_free(&first);
     run_free(&retry);
 }
@@ -248,6 +348,9 @@ int main(void)
         cmocka_unit_test(case07_inflight_duplicate_reuses_keys),
         cmocka_unit_test(case08_reused_then_expired_retry),
         cmocka_unit_test(case09_generated_client_id_is_an_alias),
+        cmocka_unit_test(alias_bytes_lead_to_the_computed_record),
+        cmocka_unit_test(alias_key_only_for_the_computed_owner),
+        cmocka_unit_test(alias_retry_while_inflight_is_a_duplicate),
         cmocka_unit_test(case10_owner_redelivery_resumes),
         cmocka_unit_test(redis_down_degrades),
         cmocka_unit_test(record_roundtrip),

@@ -73,8 +73,11 @@ void a_emit_attempt(const a_emit_ctx *c, const uint8_t *payload, size_t len,
     natsMsg_Destroy(m);
 }
 
-/* The trace headers of a stored row (traceparent is not kept). */
-static void row_headers(const a_emit_due *row, med_trace_headers *h)
+/* The trace headers of a stored row; the traceparent comes from the
+ * stored event's own trace context, so a resend joins the request's trace
+ * like attempt 1 did. */
+static void row_headers(const a_emit_due *row, const Mediation__V1__StageAudit *audit,
+                        med_trace_headers *h)
 {
     memset(h, 0, sizeof *h);
     snprintf(h->tenant, sizeof h->tenant, "%s", row->tenant_id);
@@ -84,16 +87,18 @@ static void row_headers(const a_emit_due *row, med_trace_headers *h)
     snprintf(h->request_key, sizeof h->request_key, "%s", row->request_key);
     snprintf(h->opportunity_key, sizeof h->opportunity_key, "%s", row->opportunity_key);
     snprintf(h->anchor_hash, sizeof h->anchor_hash, "%s", row->anchor_hash);
+    if (audit && audit->trace && audit->trace->traceparent)
+        snprintf(h->traceparent, sizeof h->traceparent, "%s", audit->trace->traceparent);
 }
 
 void a_emit_resend(void *ud, const a_emit_due *row, med_emit_ack *ack)
 {
     const a_emit_ctx *c = ud;
-    med_trace_headers h;
-    row_headers(row, &h);
     Mediation__V1__StageAudit *audit =
         row->payload ? mediation__v1__stage_audit__unpack(NULL, row->payload_len, row->payload)
                      : NULL;
+    med_trace_headers h;
+    row_headers(row, audit, &h);
     char digest[65];
     const char *missing = "payload";
     med_err e;

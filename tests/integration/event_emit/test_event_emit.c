@@ -134,8 +134,10 @@ static void post_created(world *w, const char *session, char *out, size_t cap)
 /* Messages of stream on subject whose Nats-Msg-Id is msg_id: how many,
  * and the last one (its data copied to *data if non-NULL, its stream time
  * in *time_ms). */
-static int stream_msgs(world *w, const char *stream, const char *subject, const char *msg_id,
-                       uint8_t **data, size_t *len, long long *time_ms)
+/* Messages of subject with that Nats-Msg-Id; the last one's data, time
+ * and traceparent header (tp: 128 bytes, "" when absent) when asked. */
+static int stream_msgs_tp(world *w, const char *stream, const char *subject, const char *msg_id,
+                          uint8_t **data, size_t *len, long long *time_ms, char *tp)
 {
     jsStreamInfo *si = NULL;
     jsErrCode jerr = 0;
@@ -160,10 +162,19 @@ static int stream_msgs(world *w, const char *stream, const char *subject, const 
                 memcpy(*data, natsMsg_GetData(m), *len);
             }
             if (time_ms) *time_ms = natsMsg_GetTime(m) / 1000000;
+            const char *v = NULL;
+            if (tp) snprintf(tp, 128, "%s",
+                             natsMsgHeader_Get(m, MED_HDR_TRACEPARENT, &v) == NATS_OK && v ? v : "");
         }
         natsMsg_Destroy(m);
     }
     return count;
+}
+
+static int stream_msgs(world *w, const char *stream, const char *subject, const char *msg_id,
+                       uint8_t **data, size_t *len, long long *time_ms)
+{
+    return stream_msgs_tp(w, stream, subject, msg_id, data, len, time_ms, NULL);
 }
 
 static void restart_a(world *w, const char *subject, const char *window_sec)
@@ -332,14 +343,19 @@ static void a17_ladder_then_success(void **state)
     if (wait2 < 5000 || wait2 > 5900) fail_msg("second wait %lld ms, want 5 s", wait2);
     assert_string_equal(r3.event_key, r1.event_key);
 
-    /* one message, the same eventKey as the row */
+    /* one message, the same eventKey as the row; the resend (attempt 3,
+     * by the sweeper) still carries the request's traceparent */
     uint8_t *data = NULL;
     size_t len = 0;
-    assert_int_equal(stream_msgs(w, STREAM_LADDER, SUBJ_LADDER, r3.idem, &data, &len, NULL), 1);
+    char tp[128];
+    assert_int_equal(stream_msgs_tp(w, STREAM_LADDER, SUBJ_LADDER, r3.idem, &data, &len, NULL, tp), 1);
     Mediation__V1__StageAudit *a = mediation__v1__stage_audit__unpack(NULL, len, data);
     assert_non_null(a);
     assert_string_equal(a->kind, "opportunity_created");
     assert_string_equal(a->a_audit->opportunity_created_event_lite->event_key, r1.event_key);
+    assert_non_null(a->trace);
+    assert_true(strlen(a->trace->traceparent) == 55);   /* 00-<32 hex>-<16 hex>-<2 hex> */
+    assert_string_equal(tp, a->trace->traceparent);
     mediation__v1__stage_audit__free_unpacked(a, NULL);
     free(data);
 }

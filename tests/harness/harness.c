@@ -1,5 +1,7 @@
 #include "harness.h"
 
+#include "med/redis.h"
+
 #include <arpa/inet.h>
 #include <curl/curl.h>
 #include <errno.h>
@@ -26,6 +28,15 @@ const char *th_env(const char *name)
     const char *v = getenv(name);
     if (!v || !*v) fail_msg("environment variable %s is not set: run through tests/run", name);
     return v;
+}
+
+med_redis *th_redis_connect(void)
+{
+    med_redis *r = NULL;
+    med_err err = { 0 };
+    if (med_redis_connect(th_env("REDIS_HOST"), atoi(th_env("REDIS_PORT")), 2000, &r, &err) != MED_OK)
+        fail_msg("redis connect: %s", err.message);
+    return r;
 }
 
 int th_free_port(void)

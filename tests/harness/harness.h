@@ -24,6 +24,10 @@ typedef struct th_proc {
 
 /* Aborts the test (cmocka fail) when a required variable is unset. */
 const char *th_env(const char *name);
+/* A connection to the test Redis (REDIS_HOST/PORT); fails the test if
+ * there is none. The caller closes it (med_redis_close). */
+struct med_redis;
+struct med_redis *th_redis_connect(void);
 /* A TCP port nobody listens on right now. */
 int th_free_port(void);
 /* Path of a built service binary: $MED_BUILD_ROOT/services/<dir>/<exe>. */

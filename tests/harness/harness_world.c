@@ -140,3 +140,22 @@ void th_world_restart(th_world *w, int proc)
     th_proc_stop(&w->procs[proc], SIGTERM, 10000);
     th_proc_start_ready(&w->procs[proc]);
 }
+
+int th_world_setup(void **state, const char *name, const char *const *extra_env)
+{
+    th_world *w = calloc(1, sizeof *w);
+    assert_non_null(w);
+    *state = w;
+    th_world_start(w, name, extra_env);
+    return 0;
+}
+
+int th_world_teardown(void **state)
+{
+    th_world *w = *state;
+    if (!w) return 0;   /* set-up failed before the world existed */
+    th_world_stop(w);
+    free(w);
+    *state = NULL;
+    return 0;
+}

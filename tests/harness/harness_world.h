@@ -31,6 +31,10 @@ typedef struct th_world {
 /* extra_env: NULL-terminated "KEY=VALUE" list applied to every service. */
 void th_world_start(th_world *w, const char *name, const char *const *extra_env);
 void th_world_stop(th_world *w);
+/* cmocka group set-up/teardown: a world allocated and started in *state;
+ * th_world_teardown stops and frees it (NULL-safe), as a teardown hook. */
+int th_world_setup(void **state, const char *name, const char *const *extra_env);
+int th_world_teardown(void **state);
 /* Restarts one service process and waits for readiness. */
 void th_world_restart(th_world *w, int proc);
 

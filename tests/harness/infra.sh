@@ -48,11 +48,28 @@ wait_port() { # port seconds
     return 1
 }
 
+# The start_* functions return non-zero (leaving nothing running) when the
+# server did not come up, so that "start" can retry on another port.
 start_nats() {
     mkdir -p "$DIR/nats"
     nats-server -js -a 127.0.0.1 -p "$NATS_PORT" -sd "$DIR/nats" \
         -l "$DIR/nats.log" -P "$DIR/nats.pid" >/dev/null 2>&1 &
-    wait_port "$NATS_PORT" 10 || die "nats-server did not start (see $DIR/nats.log)"
+    wait_port "$NATS_PORT" 10 && return 0
+    stop_pid_file "$DIR/nats.pid"
+    return 1
+}
+
+# A port found free can be taken before the server binds it (test worlds
+# and benches start their own servers at the same time): on a failed
+# start, pick another port and try again.
+start_on_free_port() { # VAR start_fn what
+    local var=$1 fn=$2 what=$3 try
+    for try in 1 2 3; do
+        "$fn" && return 0
+        echo "infra: $what did not start on port ${!var} (try $try)" >&2
+        printf -v "$var" '%s' "$(free_port)"
+    done
+    die "$what did not start (see $DIR)"
 }
 
 init_pg() {
@@ -66,7 +83,7 @@ start_pg() {
     [ "$(id -u)" = 0 ] && chown postgres "$DIR/pg"
     as_pg "$PG_BIN/pg_ctl" -D "$DIR/pg/data" -l "$DIR/pg/server.log" -w -t 30 \
         -o "-p $PG_PORT -k $DIR/pg -c listen_addresses=127.0.0.1 -c fsync=${PG_FSYNC:-off} -c synchronous_commit=${PG_SYNC_COMMIT:-off} -c max_connections=200 -c autovacuum_naptime=${PG_AUTOVACUUM_NAPTIME:-5} ${PG_EXTRA_OPTS:-}" \
-        start >/dev/null || die "postgres did not start (see $DIR/pg/server.log)"
+        start >/dev/null
 }
 
 create_db() {
@@ -80,8 +97,10 @@ create_db() {
 start_redis() {
     redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save '' --appendonly no \
         --daemonize yes --pidfile "$DIR/redis.pid" --logfile "$DIR/redis.log" \
-        --dir "$DIR" >/dev/null || die "redis-server did not start"
-    wait_port "$REDIS_PORT" 10 || die "redis did not open its port (see $DIR/redis.log)"
+        --dir "$DIR" >/dev/null || return 1
+    wait_port "$REDIS_PORT" 10 && return 0
+    stop_pid_file "$DIR/redis.pid"
+    return 1
 }
 
 write_env() {
@@ -139,9 +158,9 @@ start)
     rm -rf "$DIR/pg" "$DIR/nats" "$DIR/env"
     : > "$DIR/.ports"
     NATS_PORT=$(free_port); PG_PORT=$(free_port); REDIS_PORT=$(free_port)
-    start_nats
-    init_pg; start_pg; create_db
-    start_redis
+    start_on_free_port NATS_PORT start_nats nats-server
+    init_pg; start_on_free_port PG_PORT start_pg postgres; create_db
+    start_on_free_port REDIS_PORT start_redis redis-server
     write_env
     [ "${INFRA_SKIP_MIGRATE:-0}" = 1 ] || migrate
     echo "$DIR/env"
@@ -167,9 +186,9 @@ stop-one)
 start-one)
     load_ports
     case "${3:-}" in
-    nats) start_nats ;;
-    redis) start_redis ;;
-    pg) start_pg ;;
+    nats) start_nats || die "nats-server did not start (see $DIR/nats.log)" ;;
+    redis) start_redis || die "redis did not start (see $DIR/redis.log)" ;;
+    pg) start_pg || die "postgres did not start (see $DIR/pg/server.log)" ;;
     *) die "start-one: nats|pg|redis" ;;
     esac
     ;;

@@ -27,32 +27,11 @@ typedef th_world world;
 
 static int setup(void **state)
 {
-    world *w = calloc(1, sizeof *w);
-    assert_non_null(w);
-    *state = w;
-    th_world_start(w, "a_alias", NULL);
+    th_world_setup(state, "a_alias", NULL);
+    world *w = *state;
     th_fake_network_behave(&w->net_a, TH_FILL_A);
     th_fake_network_behave(&w->net_b, TH_FILL_B);
     return 0;
-}
-
-static int teardown(void **state)
-{
-    world *w = *state;
-    if (!w) return 0;
-    th_world_stop(w);
-    free(w);
-    return 0;
-}
-
-static med_redis *connect_redis(void)
-{
-    med_redis *r = NULL;
-    med_err err = { 0 };
-    if (med_redis_connect(th_env("REDIS_HOST"), atoi(th_env("REDIS_PORT")), 1000, &r, &err) !=
-        MED_OK)
-        fail_msg("connect: %s", err.message);
-    return r;
 }
 
 static long pttl(med_redis *r, const char *key)
@@ -131,7 +110,7 @@ static void generated_id_retry_reuses_the_first_result(void **state)
     long rows = th_sql_count(w->pg, "SELECT count(*) FROM opportunity_records", NULL);
 
     /* The computed record names the generated id; the alias leads to it. */
-    med_redis *r = connect_redis();
+    med_redis *r = th_redis_connect();
     char fp[A_DEDUP_KEY_MAX], rkey[512], akey_dk[A_DEDUP_KEY_MAX], akey[512], to[A_DEDUP_KEY_MAX];
     computed_key(body, session, fp, sizeof fp);
     a_store_dedup_key("ci", w->tenant, fp, rkey, sizeof rkey);
@@ -188,7 +167,7 @@ static void rec_of(a_dedup_record *rec, const char *gen_id)
 static void alias_scripts_on_redis(void **state)
 {
     (void)state;
-    med_redis *r = connect_redis();
+    med_redis *r = th_redis_connect();
     med_err err = { 0 };
     const char *rkey = "med:ci:a:dedup:t_alias:fp:00aa";
     const char *akey = "med:ci:a:dedup:t_alias:cli:app:cli_00aa00aa00aa";
@@ -251,5 +230,5 @@ int main(void)
         cmocka_unit_test(generated_id_retry_reuses_the_first_result),
         cmocka_unit_test(alias_scripts_on_redis),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, setup, th_world_teardown);
 }

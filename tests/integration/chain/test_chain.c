@@ -34,20 +34,7 @@ static void start_and_wait(th_proc *p)
 
 static int setup(void **state)
 {
-    world *w = calloc(1, sizeof *w);
-    assert_non_null(w);
-    *state = w;
-    th_world_start(w, "chain", NULL);
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    world *w = *state;
-    if (!w) return 0;
-    th_world_stop(w);
-    free(w);
-    return 0;
+    return th_world_setup(state, "chain", NULL);
 }
 
 static uint64_t stream_last_seq(world *w, const char *stream)
@@ -358,5 +345,5 @@ int main(void)
         cmocka_unit_test(sigterm_stops_a_stage_cleanly),
         cmocka_unit_test(readyz_follows_redis),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, setup, th_world_teardown);
 }

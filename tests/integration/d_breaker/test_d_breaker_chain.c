@@ -25,29 +25,7 @@ typedef th_world world;
 
 static int setup(void **state)
 {
-    world *w = calloc(1, sizeof *w);
-    assert_non_null(w);
-    *state = w;
-    th_world_start(w, "d_breaker_chain", NULL);
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    world *w = *state;
-    if (!w) return 0;
-    th_world_stop(w);
-    free(w);
-    return 0;
-}
-
-static med_redis *redis_of(void)
-{
-    med_redis *r = NULL;
-    med_err e;
-    assert_int_equal(med_redis_connect(th_env("REDIS_HOST"), atoi(th_env("REDIS_PORT")), 2000, &r, &e),
-                     MED_OK);
-    return r;
+    return th_world_setup(state, "d_breaker_chain", NULL);
 }
 
 static void circuit_key(const world *w, const char *source_id, char *out, size_t cap)
@@ -98,7 +76,7 @@ static void failing_network_opens_its_shared_circuit(void **state)
     world *w = *state;
     char key[256];
     circuit_key(w, "src_net_a", key, sizeof key);
-    med_redis *rd = redis_of();
+    med_redis *rd = th_redis_connect();
     int64_t failures = 0, open_until = 0;
     assert_int_equal(stored(rd, key, &failures, &open_until), 0);
     th_fake_network_behave(&w->net_a, "error");
@@ -140,7 +118,7 @@ static void circuit_opened_by_another_replica_is_honoured(void **state)
     med_err e;
     assert_int_equal(med_mmap_encode(m, &v, &n, &e), MED_OK);
     med_mmap_free(m);
-    med_redis *rd = redis_of();
+    med_redis *rd = th_redis_connect();
     assert_int_equal(med_redis_set(rd, key, v, n, 90000, &e), MED_OK);
     free(v);
     long b0 = th_fake_network_requests(&w->net_b), a0 = th_fake_network_requests(&w->net_a);
@@ -167,7 +145,7 @@ static void hanging_primary_is_retried_on_the_wire(void **state)
     world *w = *state;
     char key[256];
     circuit_key(w, "src_net_a", key, sizeof key);
-    med_redis *rd = redis_of();
+    med_redis *rd = th_redis_connect();
     med_err e;
     assert_int_equal(med_redis_del(rd, key, &e), MED_OK);   /* closed (a probe elsewhere) */
     th_fake_network_behave(&w->net_a, "delay;ms=1500;price=2.0");
@@ -191,5 +169,5 @@ int main(void)
         cmocka_unit_test(circuit_opened_by_another_replica_is_honoured),
         cmocka_unit_test(hanging_primary_is_retried_on_the_wire),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, setup, th_world_teardown);
 }

@@ -60,21 +60,12 @@ static void fresh_key(const char *tag, char *key, size_t cap)
     assert_int_equal(d_breaker_key(tenant, "net_a", key, cap), 0);
 }
 
-static med_redis *redis_of(void)
-{
-    med_redis *r = NULL;
-    med_err e;
-    assert_int_equal(med_redis_connect(th_env("REDIS_HOST"), atoi(th_env("REDIS_PORT")), 2000, &r, &e),
-                     MED_OK);
-    return r;
-}
-
 /* The stored state of a circuit: 1 and its fields, 0 when absent. */
 static int stored(const char *key, int64_t *failures, int64_t *open_until)
 {
     char rkey[256];
     assert_int_equal(d_breaker_store_key(ENV, key, rkey, sizeof rkey), 0);
-    med_redis *rd = redis_of();
+    med_redis *rd = th_redis_connect();
     uint8_t *v = NULL;
     size_t n = 0;
     med_err e;

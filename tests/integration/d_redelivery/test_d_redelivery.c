@@ -31,20 +31,7 @@ typedef th_world world;
 
 static int setup(void **state)
 {
-    world *w = calloc(1, sizeof *w);
-    assert_non_null(w);
-    *state = w;
-    th_world_start(w, "d_redelivery", NULL);
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    world *w = *state;
-    if (!w) return 0;
-    th_world_stop(w);
-    free(w);
-    return 0;
+    return th_world_setup(state, "d_redelivery", NULL);
 }
 
 static char *random_hex(char *out, int n)
@@ -60,15 +47,6 @@ static long network_hits(world *w)
     long a = th_fake_network_requests(&w->net_a), b = th_fake_network_requests(&w->net_b);
     assert_true(a >= 0 && b >= 0);
     return a + b;
-}
-
-static med_redis *redis_of(void)
-{
-    med_redis *r = NULL;
-    med_err e;
-    assert_int_equal(med_redis_connect(th_env("REDIS_HOST"), atoi(th_env("REDIS_PORT")), 2000, &r, &e),
-                     MED_OK);
-    return r;
 }
 
 /* Every message on a subject as published (core NATS sees duplicates the
@@ -308,7 +286,7 @@ static void redelivered_message_republishes_the_stored_output(void **state)
     assert_true(hits1 > hits0);   /* the first delivery routed over the networks */
 
     /* The first delivery left its lock and its output in Redis. */
-    med_redis *rd = redis_of();
+    med_redis *rd = th_redis_connect();
     char owner[64];
     int64_t deadline = 0;
     lock_read(rd, r.lock_key, owner, sizeof owner, &deadline);
@@ -356,7 +334,7 @@ static void lock_held_elsewhere_waits_for_the_holders_budget(void **state)
 
     routable r;
     routable_new(w, "locked", &r);
-    med_redis *rd = redis_of();
+    med_redis *rd = th_redis_connect();
     int64_t deadline = med_now_unix_ms() + 8000;
     lock_write(rd, r.lock_key, "d_other_replica", deadline);
     long hits0 = network_hits(w);
@@ -435,5 +413,5 @@ int main(void)
         cmocka_unit_test(lock_held_elsewhere_waits_for_the_holders_budget),
         cmocka_unit_test(redis_down_routes_again_and_the_stream_keeps_one),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, setup, th_world_teardown);
 }

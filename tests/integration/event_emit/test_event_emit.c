@@ -46,22 +46,9 @@ static char g_opp[64];
 
 static int setup(void **state)
 {
-    world *w = calloc(1, sizeof *w);
-    assert_non_null(w);
-    *state = w;
     /* A's sweeper looks every 100 ms, so the ladder is measurable. */
     static const char *const env[] = { "A_OC_EMIT_SWEEP_MS=100", NULL };
-    th_world_start(w, "event_emit", env);
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    world *w = *state;
-    if (!w) return 0;
-    th_world_stop(w);
-    free(w);
-    return 0;
+    return th_world_setup(state, "event_emit", env);
 }
 
 /* ------------------------------------------------------------- helpers */
@@ -191,19 +178,10 @@ static double emit_acks(world *w, int proc, const char *stage, const char *reaso
     return th_metric_sum(w->procs[proc].admin_port, "med_emit_acks_total", labels);
 }
 
-static med_redis *redis_open(void)
-{
-    med_redis *r = NULL;
-    med_err e;
-    if (med_redis_connect(th_env("REDIS_HOST"), atoi(th_env("REDIS_PORT")), 2000, &r, &e) != MED_OK)
-        fail_msg("redis: %s", e.message);
-    return r;
-}
-
 /* The digest store's value of key ("" when absent). */
 static void redis_value(const char *key, char *out, size_t cap)
 {
-    med_redis *r = redis_open();
+    med_redis *r = th_redis_connect();
     uint8_t *v = NULL;
     size_t n = 0;
     med_err e;
@@ -423,7 +401,7 @@ static void a18_duplicate_no_resend(void **state)
 
     /* (b) the digest record is gone (Redis flushed): the stream answers
      * PubAck duplicate=true */
-    med_redis *rd = redis_open();
+    med_redis *rd = th_redis_connect();
     med_err e;
     assert_int_equal(med_redis_del(rd, dkey, &e), MED_OK);
     med_redis_close(rd);
@@ -615,7 +593,7 @@ static void b18_repeat_duplicate_and_conflict(void **state)
     assert_int_equal(b_sig_digest(ev, other, &e), MED_OK);
     ev->n_sampled_semantic_slots++;
     assert_string_not_equal(other, a->b_audit->emit_ack->payload_digest);
-    med_redis *rd = redis_open();
+    med_redis *rd = th_redis_connect();
     char v[80];
     med_emit_digest_value(other, 1, v, sizeof v);
     assert_int_equal(med_redis_set(rd, dkey, v, strlen(v), 600000, &e), MED_OK);
@@ -641,5 +619,5 @@ int main(void)
         cmocka_unit_test(a18_changed_payload_conflict),
         cmocka_unit_test(b18_repeat_duplicate_and_conflict),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, setup, th_world_teardown);
 }

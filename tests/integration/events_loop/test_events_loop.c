@@ -28,20 +28,7 @@ static const char *const k_env[] = { "F_TERMINAL_WAIT_SEC=2", "F_SCAN_INTERVAL_M
 
 static int setup(void **state)
 {
-    world *w = calloc(1, sizeof *w);
-    assert_non_null(w);
-    *state = w;
-    th_world_start(w, "events_loop", k_env);
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    world *w = *state;
-    if (!w) return 0;
-    th_world_stop(w);
-    free(w);
-    return 0;
+    return th_world_setup(state, "events_loop", k_env);
 }
 
 /* ------------------------------------------------------------ requests */
@@ -553,5 +540,5 @@ int main(void)
         cmocka_unit_test(replay_after_config_change_keeps_anchors),
         cmocka_unit_test(reconciliation_finds_tampered_amount),
     };
-    return cmocka_run_group_tests_name("events_loop", tests, setup, teardown);
+    return cmocka_run_group_tests_name("events_loop", tests, setup, th_world_teardown);
 }

@@ -23,16 +23,6 @@
 
 static char prefix[64];
 
-static med_redis *connect_redis(void)
-{
-    med_redis *r = NULL;
-    med_err err = { 0 };
-    if (med_redis_connect(th_env("REDIS_HOST"), atoi(th_env("REDIS_PORT")), 1000, &r, &err) !=
-        MED_OK)
-        fail_msg("connect: %s", err.message);
-    return r;
-}
-
 static void record(a_dedup_record *rec, uint64_t seq, int64_t first_seen, int32_t gen)
 {
     memset(rec, 0, sizeof *rec);
@@ -84,7 +74,7 @@ static void *claim_thread(void *arg)
 static void test_concurrent_claims_one_new(void **state)
 {
     (void)state;
-    med_redis *a = connect_redis(), *b = connect_redis();
+    med_redis *a = th_redis_connect(), *b = th_redis_connect();
     for (int i = 0; i < ROUNDS; i++) {
         char key[128];
         snprintf(key, sizeof key, "%srace:%d", prefix, i);
@@ -123,7 +113,7 @@ static med_rc claim(med_redis *r, const char *key, const uint8_t *exp, size_t ex
 static void test_compare_and_set(void **state)
 {
     (void)state;
-    med_redis *r = connect_redis();
+    med_redis *r = th_redis_connect();
     char key[128];
     snprintf(key, sizeof key, "%scas", prefix);
     a_dedup_record old, retry, other;
@@ -163,7 +153,7 @@ static void test_compare_and_set(void **state)
 static void test_noscript_fallback(void **state)
 {
     (void)state;
-    med_redis *r = connect_redis();
+    med_redis *r = th_redis_connect();
     char key[128];
     snprintf(key, sizeof key, "%snoscript", prefix);
     a_dedup_record rec;

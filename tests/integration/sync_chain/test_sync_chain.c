@@ -26,20 +26,7 @@ typedef th_world world;
 
 static int setup(void **state)
 {
-    world *w = calloc(1, sizeof *w);
-    assert_non_null(w);
-    *state = w;
-    th_world_start(w, "sync_chain", NULL);
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    world *w = *state;
-    if (!w) return 0; /* set-up failed before the world existed */
-    th_world_stop(w);
-    free(w);
-    return 0;
+    return th_world_setup(state, "sync_chain", NULL);
 }
 
 /* Every case starts from filling networks. */
@@ -299,5 +286,5 @@ int main(void)
         cmocka_unit_test_setup(unknown_trigger_is_rejected, reset_networks),
         cmocka_unit_test_setup(device_id_never_stored_in_clear, reset_networks),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, setup, th_world_teardown);
 }

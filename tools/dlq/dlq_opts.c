@@ -11,7 +11,8 @@ void dlq_usage(void *file)
           "       dlq [--nats URL] [--pg DSN] show ID\n"
           "       dlq [--nats URL] [--pg DSN] redrive ID... | --stage STAGE --all\n"
           "                 [--dry-run] [--force] [--new-msg-id] [--by OPERATOR]\n"
-          "ID is the dead letter's sequence in MED_DLQ (first column of list).\n"
+          "ID is the dead letter's sequence in MED_DLQ, or t<N> for one only in\n"
+          "dead_letter_records (F's outbox, G's quarantine) (first column of list).\n"
           "redrive republishes the original message and headers to its failed subject once;\n"
           "a dead letter already re-driven (or discarded) is refused unless --force.\n",
           (FILE *)file);
@@ -62,16 +63,6 @@ static int take_opt(int c, dlq_opts *o, const char **limit)
     return 0;
 }
 
-static int parse_id(const char *s, uint64_t *out)
-{
-    char *end = NULL;
-    if (!s || !*s || *s == '-') return -1;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (*end || v == 0) return -1;
-    *out = v;
-    return 0;
-}
-
 static int command_of(const char *s)
 {
     if (strcmp(s, "list") == 0) return DLQ_CMD_LIST;
@@ -84,7 +75,7 @@ static int take_ids(int argc, char **argv, int first, dlq_opts *o, char *why, si
 {
     for (int i = first; i < argc; i++) {
         if (o->n_ids == DLQ_MAX_IDS) return fail(why, cap, "too many ids", NULL);
-        if (parse_id(argv[i], &o->ids[o->n_ids])) return fail(why, cap, "not a dead letter id", argv[i]);
+        if (dlq_id_parse(argv[i], &o->ids[o->n_ids])) return fail(why, cap, "not a dead letter id", argv[i]);
         o->n_ids++;
     }
     return 0;

@@ -5,6 +5,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "dlq_table.h"
+
 #define DLQ_MAX_IDS 256
 
 typedef enum dlq_cmd { DLQ_CMD_NONE = 0, DLQ_CMD_LIST, DLQ_CMD_SHOW, DLQ_CMD_REDRIVE } dlq_cmd;
@@ -16,7 +18,7 @@ typedef struct dlq_opts {
     const char *stage;
     long limit;             /* list: newest N (default 50, 0 = all) */
     int open_only;          /* list: only dead letters not re-driven */
-    uint64_t ids[DLQ_MAX_IDS];
+    dlq_id ids[DLQ_MAX_IDS];  /* MED_DLQ sequences or t<dead_letter_records.id> */
     size_t n_ids;
     int all;                /* redrive every open dead letter of --stage */
     int force;              /* redrive even if re-driven or discarded before */

@@ -63,7 +63,7 @@ PGconn *dlq_store_open(const char *dsn, char *why, size_t cap)
     return NULL;
 }
 
-static int begin_tenant(PGconn *pg, const char *tenant, char *why, size_t cap)
+int dlq_store_begin(PGconn *pg, const char *tenant, char *why, size_t cap)
 {
     if (exec_ok(pg, PQexec(pg, "BEGIN"), PGRES_COMMAND_OK, "begin", why, cap)) return -1;
     const char *v[1] = {tenant};
@@ -127,7 +127,7 @@ int dlq_store_sync(PGconn *pg, const char *tenant, const json_t *rows, dlq_statu
                    char *why, size_t cap)
 {
     memset(out, 0, json_array_size(rows) * sizeof *out);
-    if (begin_tenant(pg, tenant, why, cap)) return -1;
+    if (dlq_store_begin(pg, tenant, why, cap)) return -1;
     if (import_rows(pg, rows, why, cap) || read_statuses(pg, rows, out, why, cap)) {
         dlq_store_rollback(pg);
         return -1;
@@ -139,7 +139,7 @@ int dlq_store_begin_locked(PGconn *pg, const char *tenant, const json_t *row, dl
                            char *why, size_t cap)
 {
     memset(st, 0, sizeof *st);
-    if (begin_tenant(pg, tenant, why, cap)) return -1;
+    if (dlq_store_begin(pg, tenant, why, cap)) return -1;
     json_t *one = json_array();
     int rc = !one || json_array_append(one, (json_t *)row) != 0 ? -1
                                                                : import_rows(pg, one, why, cap);

@@ -22,6 +22,9 @@ typedef struct dlq_status {
 /* NULL (why filled) when the server is unreachable. */
 PGconn *dlq_store_open(const char *dsn, char *why, size_t cap);
 
+/* BEGIN and app.tenant_id = tenant (rolled back on failure). 0 on success. */
+int dlq_store_begin(PGconn *pg, const char *tenant, char *why, size_t cap);
+
 /* One transaction of tenant: imports rows (a JSON array of dlq_row_json
  * objects) and reads the status of each into out[i]. 0 on success. */
 int dlq_store_sync(PGconn *pg, const char *tenant, const json_t *rows, dlq_status *out,

@@ -174,6 +174,14 @@ int dlq_stream_republish(jsCtx *js, const Mediation__V1__DeadLetter *dl, uint64_
                         (unsigned long long)seq), -1;
     natsMsg *m = original(dl, seq, msg_id);
     if (!m) return snprintf(why, cap, "could not build the message"), -1;
+    return dlq_stream_publish_msg(js, m, stored_seq, duplicate, why, cap);
+}
+
+int dlq_stream_publish_msg(jsCtx *js, natsMsg *m, uint64_t *stored_seq, int *duplicate,
+                           char *why, size_t cap)
+{
+    *stored_seq = 0;
+    *duplicate = 0;
     jsPubAck *ack = NULL;
     jsErrCode jerr = 0;
     natsStatus s = js_PublishMsg(&ack, js, m, NULL, &jerr);

@@ -39,4 +39,8 @@ int dlq_stream_republish(jsCtx *js, const Mediation__V1__DeadLetter *dl, uint64_
                          const char *msg_id, uint64_t *stored_seq, int *duplicate, char *why,
                          size_t cap);
 
+/* Publishes m (destroyed) through JetStream; *duplicate as above. */
+int dlq_stream_publish_msg(jsCtx *js, natsMsg *m, uint64_t *stored_seq, int *duplicate,
+                           char *why, size_t cap);
+
 #endif

@@ -6,7 +6,9 @@
  * which also holds whether one was re-driven, when and by whom. A re-drive
  * republishes the original payload and headers to the failed subject,
  * inside a transaction holding the record's row lock, and is refused the
- * second time unless --force.
+ * second time unless --force. Dead letters only in dead_letter_records
+ * (F's outbox sweeper, G's quarantine; ids t<N>) are handled by
+ * dlq_table_cmd.c with their own re-drive rules.
  *
  * Exit: 0 done; 1 a failure; 2 usage; 3 a re-drive was refused (already
  * re-driven or discarded); 4 the stream dropped a re-drive as a duplicate
@@ -18,22 +20,17 @@
 
 #include <nats/nats.h>
 
+#include "dlq_ctx.h"
 #include "dlq_opts.h"
 #include "dlq_print.h"
 #include "dlq_record.h"
 #include "dlq_store.h"
 #include "dlq_stream.h"
+#include "dlq_table.h"
+#include "dlq_table_cmd.h"
+#include "dlq_table_store.h"
 #include "med/ids.h"
 
-enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2, EXIT_REFUSED = 3, EXIT_DUPLICATE = 4 };
-
-typedef struct dlq_ctx {
-    const dlq_opts *o;
-    natsConnection *nc;
-    jsCtx *js;
-    PGconn *pg;   /* NULL: no database (list/show only) */
-    int failed, refused, duplicates;
-} dlq_ctx;
 
 /* ---- connections ---- */
 
@@ -120,7 +117,12 @@ static int cmd_list(dlq_ctx *c)
     dlq_status *st = calloc(es.n ? es.n : 1, sizeof *st);
     int rc = st ? EXIT_OK : EXIT_FAIL;
     if (st && c->pg && sync_entries(c, es.items, es.n, st) != 0) rc = EXIT_FAIL;
-    if (st) dlq_print_list(stdout, es.items, es.n, c->pg ? st : NULL, c->o->open_only, c->o->limit);
+    dlq_table_item *t = NULL;
+    size_t nt = 0;
+    if (c->pg && dlq_table_collect(c, &t, &nt) != 0) rc = EXIT_FAIL;
+    dlq_list_rows rows = {es.items, es.n, c->pg ? st : NULL, t, nt};
+    if (st) dlq_print_list(stdout, &rows, c->o->open_only, c->o->limit);
+    dlq_table_items_free(t, nt);
     free(st);
     dlq_entries_free(&es);
     return rc;
@@ -130,14 +132,15 @@ static int cmd_list(dlq_ctx *c)
 
 static int cmd_show(dlq_ctx *c)
 {
+    if (c->o->ids[0].table) return dlq_table_show(c, (long long)c->o->ids[0].n);
     Mediation__V1__DeadLetter *dl = NULL;
     char why[512];
-    int g = dlq_stream_get(c->js, c->o->ids[0], &dl, why, sizeof why);
+    int g = dlq_stream_get(c->js, c->o->ids[0].n, &dl, why, sizeof why);
     if (g != 0) {
         fprintf(stderr, "dlq: %s\n", why);
         return EXIT_FAIL;
     }
-    dlq_entry e = {c->o->ids[0], dl};
+    dlq_entry e = {c->o->ids[0].n, dl};
     dlq_status st = {0};
     int rc = c->pg && sync_entries(c, &e, 1, &st) != 0 ? EXIT_FAIL : EXIT_OK;
     dlq_print_show(stdout, &e, c->pg ? &st : NULL);
@@ -147,7 +150,7 @@ static int cmd_show(dlq_ctx *c)
 
 /* ---- redrive ---- */
 
-static const char *operator_name(const dlq_ctx *c)
+const char *dlq_operator_name(const dlq_ctx *c)
 {
     if (c->o->by) return c->o->by;
     const char *u = getenv("USER");
@@ -156,7 +159,7 @@ static const char *operator_name(const dlq_ctx *c)
 
 /* Ends a re-drive transaction that marked nothing: the dead letter stays
  * recorded (as list would record it), its status unchanged. */
-static void keep_record(dlq_ctx *c)
+void dlq_keep_record(dlq_ctx *c)
 {
     char why[512];
     if (dlq_store_commit(c->pg, why, sizeof why) != 0) {
@@ -171,8 +174,27 @@ static int refuse(dlq_ctx *c, uint64_t seq, const dlq_status *st)
     printf("refused %llu: already %s%s%s%s%s (use --force to re-drive again)\n",
            (unsigned long long)seq, st->status, st->redriven_at[0] ? " at " : "", st->redriven_at,
            st->redriven_by[0] ? " by " : "", st->redriven_by);
-    keep_record(c);
+    dlq_keep_record(c);
     return 0;
+}
+
+/* F's MED_DLQ copy of an outbox dead letter carries FOutboxRecords, which
+ * G cannot read as an ArchiveRecord: it is re-driven through its table
+ * row (which re-arms F's outbox), never republished as is. */
+static void refuse_outbox_copy(dlq_ctx *c, uint64_t seq, const Mediation__V1__DeadLetter *dl)
+{
+    long long id = 0;
+    char why[512];
+    if (dlq_table_find_outbox(c->pg, dl->msg_id, &id, why, sizeof why) != 0)
+        fprintf(stderr, "dlq: %s\n", why);
+    c->refused++;
+    if (id)
+        printf("refused %llu: F outbox dead letter %s: re-drive it as t%lld (re-arms F's outbox)\n",
+               (unsigned long long)seq, dl->msg_id, id);
+    else
+        printf("refused %llu: F outbox dead letter %s: its outbox row is not dead-lettered "
+               "(nothing to re-arm)\n", (unsigned long long)seq, dl->msg_id);
+    dlq_keep_record(c);
 }
 
 /* Publishes inside the row lock, then records it. */
@@ -188,13 +210,13 @@ static void publish_and_mark(dlq_ctx *c, uint64_t seq, const Mediation__V1__Dead
     uint64_t stored = 0;
     int dup = 0;
     if (dlq_stream_republish(c->js, dl, seq, msg_id, &stored, &dup, why, sizeof why) != 0) {
-        keep_record(c);
+        dlq_keep_record(c);
         c->failed++;
         fprintf(stderr, "dlq: redrive %llu: %s\n", (unsigned long long)seq, why);
         return;
     }
     if (dup) {
-        keep_record(c);
+        dlq_keep_record(c);
         c->duplicates++;
         printf("dropped %llu: the stream still remembers Nats-Msg-Id \"%s\" (duplicate window); "
                "retry later or use --new-msg-id\n",
@@ -203,7 +225,7 @@ static void publish_and_mark(dlq_ctx *c, uint64_t seq, const Mediation__V1__Dead
     }
     snprintf(note, sizeof note, "redriven to %s as seq %llu, msg id %s", dl->failed_subject,
              (unsigned long long)stored, msg_id ? msg_id : (dl->msg_id[0] ? dl->msg_id : "(none)"));
-    if (dlq_store_mark_redriven(c->pg, st->id, operator_name(c), note, why, sizeof why) != 0 ||
+    if (dlq_store_mark_redriven(c->pg, st->id, dlq_operator_name(c), note, why, sizeof why) != 0 ||
         dlq_store_commit(c->pg, why, sizeof why) != 0) {
         dlq_store_rollback(c->pg);
         c->failed++;
@@ -226,12 +248,16 @@ static void redrive_one(dlq_ctx *c, uint64_t seq, const Mediation__V1__DeadLette
         return;
     }
     json_decref(row);
+    if (dlq_is_f_outbox_letter(dl)) {
+        refuse_outbox_copy(c, seq, dl);
+        return;
+    }
     if (dlq_redrive_check(st.status, c->o->force) != DLQ_REDRIVE_GO) {
         refuse(c, seq, &st);
         return;
     }
     if (c->o->dry_run) {
-        keep_record(c);
+        dlq_keep_record(c);
         printf("would redrive %llu: %s -> %s (%zu bytes, %zu headers, status %s)\n",
                (unsigned long long)seq, dl->stage, dl->failed_subject, dl->payload.len,
                dl->n_headers, st.status);
@@ -243,14 +269,18 @@ static void redrive_one(dlq_ctx *c, uint64_t seq, const Mediation__V1__DeadLette
 static void redrive_ids(dlq_ctx *c)
 {
     for (size_t i = 0; i < c->o->n_ids; i++) {
+        if (c->o->ids[i].table) {
+            dlq_table_redrive(c, (long long)c->o->ids[i].n);
+            continue;
+        }
         Mediation__V1__DeadLetter *dl = NULL;
         char why[512];
-        if (dlq_stream_get(c->js, c->o->ids[i], &dl, why, sizeof why) != 0) {
+        if (dlq_stream_get(c->js, c->o->ids[i].n, &dl, why, sizeof why) != 0) {
             c->failed++;
             fprintf(stderr, "dlq: %s\n", why);
             continue;
         }
-        redrive_one(c, c->o->ids[i], dl);
+        redrive_one(c, c->o->ids[i].n, dl);
         mediation__v1__dead_letter__free_unpacked(dl, NULL);
     }
 }
@@ -272,6 +302,7 @@ static void redrive_stage(dlq_ctx *c)
             redrive_one(c, es.items[i].seq, es.items[i].dl);
     free(st);
     dlq_entries_free(&es);
+    dlq_table_redrive_stage(c);
 }
 
 static int cmd_redrive(dlq_ctx *c)

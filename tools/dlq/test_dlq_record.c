@@ -135,7 +135,8 @@ static void command_lines(void **state)
     char *rd[] = {"dlq", "redrive", "12", "13", "--dry-run", "--force"};
     assert_int_equal(dlq_opts_parse(ARGC(rd), rd, &o, why, sizeof why), 0);
     assert_int_equal(o.n_ids, 2);
-    assert_int_equal(o.ids[1], 13);
+    assert_int_equal(o.ids[1].n, 13);
+    assert_false(o.ids[1].table);
     assert_true(o.dry_run && o.force);
     char *all[] = {"dlq", "redrive", "--stage", "b", "--all"};
     assert_int_equal(dlq_opts_parse(ARGC(all), all, &o, why, sizeof why), 0);

@@ -4,7 +4,10 @@
  * and a second re-drive is refused; a re-drive the stream's duplicate
  * window would swallow is reported, not recorded; dead_letter_records
  * holds who re-drove it. The failed subject is in a test-only stream, so
- * no stage consumes it. */
+ * no stage consumes it. Table-only dead letters (rows written the way F's
+ * outbox sweeper and G's quarantine write them, never on MED_DLQ) are
+ * listed as t<id>, shown, and re-driven by their own rules: F's re-arms
+ * its outbox row (once), G's is refused without --force. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -22,6 +25,7 @@
 #include "med/js.h"
 #include "med/names.h"
 #include "med/reason.h"
+#include "mediation/v1/archive.pb-c.h"
 #include "mediation/v1/dlq.pb-c.h"
 #include "tools_it.h"
 
@@ -286,6 +290,230 @@ static void redrive_all_of_a_stage_takes_only_open_ones(void **state)
     ti_free_msgs(got, n);
 }
 
+
+/* ---- table-only dead letters ---- */
+
+typedef struct table_world {
+    char run[9], tenant[32], outbox_key[64], record_key[64], g_subject[64], g_msg_id[64];
+    char fid[32], gid[32];   /* "t<id>" */
+    char f_copy[24];         /* MED_DLQ sequence of F's copy */
+} table_world;
+
+/* A one-row statement as admin; its first value (or "") into out. */
+static void sqln(PGconn *pg, char *out, size_t cap, const char *sql, int n, const char *const *v)
+{
+    PGresult *r = PQexecParams(pg, sql, n, NULL, v, NULL, NULL, 0);
+    if (PQresultStatus(r) != PGRES_TUPLES_OK && PQresultStatus(r) != PGRES_COMMAND_OK)
+        fail_msg("sql: %s", PQerrorMessage(pg));
+    if (out) snprintf(out, cap, "%s", PQntuples(r) ? PQgetvalue(r, 0, 0) : "");
+    PQclear(r);
+}
+
+/* FOutboxRecords with one record, as bytea hex input. */
+static void outbox_records_hex(const char *record_key, char *out, size_t cap)
+{
+    Mediation__V1__FToGArchiveRecordLite rec = MEDIATION__V1__FTO_GARCHIVE_RECORD_LITE__INIT;
+    rec.record_key = (char *)record_key;
+    rec.record_type = "billable_fact";
+    Mediation__V1__FToGArchiveRecordLite *rp[1] = {&rec};
+    Mediation__V1__FOutboxRecords recs = MEDIATION__V1__FOUTBOX_RECORDS__INIT;
+    recs.records = rp;
+    recs.n_records = 1;
+    uint8_t buf[512];
+    size_t len = mediation__v1__foutbox_records__pack(&recs, buf);
+    assert_true(len * 2 + 3 <= cap);
+    int n = snprintf(out, cap, "\\x");
+    for (size_t i = 0; i < len; i++) n += snprintf(out + n, cap - (size_t)n, "%02x", buf[i]);
+}
+
+/* What F's sweeper leaves when an outbox row exhausts its window
+ * (F_SQL_SWEEP_DEAD): the dead f_outbox row and its dead letter. */
+static void f_dead_outbox(world *w, table_world *t)
+{
+    char hex[1200], id[24];
+    outbox_records_hex(t->record_key, hex, sizeof hex);
+    const char *v[4] = {t->tenant, t->outbox_key, hex, MED_R_F_OUTPUT_ARCHIVE_COMPENSATION_EXHAUSTED};
+    sqln(w->admin, NULL, 0,
+         "INSERT INTO f_outbox (tenant_id, outbox_key, kind, records_pb, record_count, attempts,"
+         " first_attempt_at, next_attempt_at, last_error, dead_at)"
+         " VALUES ($1, $2, 'batch', $3::bytea, 1, 7, now() - interval '16 minutes',"
+         " now() - interval '1 minute', 'it: archive unreachable', now())", 3, v);
+    sqln(w->admin, id, sizeof id,
+         "INSERT INTO dead_letter_records (tenant_id, stage, failed_subject, msg_id, reason_code,"
+         " last_error, num_delivered, payload) VALUES ($1, '" MED_STAGE_F "', '" MED_SUBJ_G_ARCHIVE
+         "', $2, $4, 'it: archive unreachable', 7, $3::bytea) RETURNING id", 4, v);
+    snprintf(t->fid, sizeof t->fid, "t%s", id);
+}
+
+/* F also publishes its copy on med.dlq.f.v1 (not from a stream). */
+static void f_dead_outbox_copy(world *w, table_world *t)
+{
+    natsMsg *m = NULL;
+    assert_int_equal(natsMsg_Create(&m, MED_SUBJ_G_ARCHIVE, NULL, "x", 1), NATS_OK);
+    natsMsgHeader_Set(m, MED_HDR_TENANT, t->tenant);
+    natsMsgHeader_Set(m, MED_HDR_MSG_ID, t->outbox_key);
+    med_err err;
+    assert_int_equal(med_dlq_publish(w->mjs, MED_STAGE_F, m, NULL,
+                                     MED_R_F_OUTPUT_ARCHIVE_COMPENSATION_EXHAUSTED, "it", NULL, &err),
+                     MED_OK);
+    natsMsg_Destroy(m);
+    snprintf(t->f_copy, sizeof t->f_copy, "%llu",
+             (unsigned long long)th_stream_last_seq(w->js, MED_STREAM_DLQ));
+}
+
+/* What G's quarantine writes for an invalid archive record (SQL_QUARANTINE);
+ * its failed subject is in the test-only stream. */
+static void g_quarantined(world *w, table_world *t)
+{
+    char seq[24], id[24];
+    snprintf(seq, sizeof seq, "%d", 100000 + rand() % 100000000);
+    const char *v[6] = {t->tenant, t->g_subject, seq, t->g_msg_id, t->run, MED_R_INFRA_DECODE_FAILED};
+    sqln(w->admin, id, sizeof id,
+         "INSERT INTO dead_letter_records (tenant_id, stage, failed_subject, stream, stream_seq,"
+         " consumer, msg_id, reason_code, last_error, num_delivered, payload, trace_key)"
+         " VALUES ($1, '" MED_STAGE_G "', $2, 'IT_TOOLS_ARCHIVE', $3::bigint, 'stage_g', $4,"
+         " $6, 'it: not an ArchiveRecord', 1,"
+         " convert_to('invalid-' || $5, 'UTF8'), 'tr_' || $5) RETURNING id", 6, v);
+    snprintf(t->gid, sizeof t->gid, "t%s", id);
+}
+
+static void table_world_init(world *w, table_world *t)
+{
+    memset(t, 0, sizeof *t);
+    ti_rand_hex(t->run, 8);
+    snprintf(t->tenant, sizeof t->tenant, "t_dlqt_%s", t->run);
+    snprintf(t->outbox_key, sizeof t->outbox_key, "batch:it_%s", t->run);
+    snprintf(t->record_key, sizeof t->record_key, "rk_it_%s", t->run);
+    snprintf(t->g_subject, sizeof t->g_subject, "it.tools.src.%s.g", t->run);
+    snprintf(t->g_msg_id, sizeof t->g_msg_id, "g:%s", t->run);
+    f_dead_outbox(w, t);
+    f_dead_outbox_copy(w, t);
+    g_quarantined(w, t);
+}
+
+/* The list line whose first column is id, or NULL. */
+static const char *line_of(const char *out, const char *id, char *line, size_t cap)
+{
+    char prefix[32];
+    snprintf(prefix, sizeof prefix, "%s\t", id);
+    for (const char *p = out; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL) {
+        if (strncmp(p, prefix, strlen(prefix)) != 0) continue;
+        const char *e = strchr(p, '\n');
+        snprintf(line, cap, "%.*s", (int)(e ? (size_t)(e - p) : strlen(p)), p);
+        return line;
+    }
+    return NULL;
+}
+
+static void table_only_listed_and_shown(void **state)
+{
+    world *w = *state;
+    table_world t;
+    table_world_init(w, &t);
+    char out[65536], line[1024];
+    const char *list[] = {"list", "--limit", "0", NULL};
+    assert_int_equal(run_dlq(list, out, sizeof out), 0);
+    assert_non_null(line_of(out, t.fid, line, sizeof line));
+    char cols[256];
+    snprintf(cols, sizeof cols, "\tf\t%s\t%s\t7\topen\t", MED_SUBJ_G_ARCHIVE,
+             MED_R_F_OUTPUT_ARCHIVE_COMPENSATION_EXHAUSTED);
+    assert_non_null(strstr(line, cols));
+    assert_non_null(strstr(line, t.tenant));
+    assert_non_null(strstr(line, t.outbox_key));
+    assert_non_null(line_of(out, t.gid, line, sizeof line));
+    assert_non_null(strstr(line, "\tg\t"));
+    assert_non_null(strstr(line, t.g_msg_id));
+    const char *list_g[] = {"list", "--stage", "g", "--open", "--limit", "0", NULL};
+    assert_int_equal(run_dlq(list_g, out, sizeof out), 0);
+    assert_non_null(line_of(out, t.gid, line, sizeof line));
+    assert_null(line_of(out, t.fid, line, sizeof line));
+
+    const char *show_f[] = {"show", t.fid, NULL};
+    assert_int_equal(run_dlq(show_f, out, sizeof out), 0);
+    assert_non_null(strstr(out, "FOutboxRecords records: 1"));
+    assert_non_null(strstr(out, t.record_key));
+    assert_non_null(strstr(out, "f_outbox"));
+    const char *show_g[] = {"show", t.gid, NULL};
+    assert_int_equal(run_dlq(show_g, out, sizeof out), 0);
+    assert_non_null(strstr(out, "g_quarantine"));
+    assert_non_null(strstr(out, "payload:         16 bytes, hex 696e76616c69642d"));
+    const char *show_none[] = {"show", "t999999999", NULL};
+    assert_int_equal(run_dlq(show_none, out, sizeof out), 1);
+}
+
+static void outbox_state(world *w, const table_world *t, char *out, size_t cap)
+{
+    const char *v[2] = {t->tenant, t->outbox_key};
+    sqln(w->admin, out, cap,
+         "SELECT (dead_at IS NULL) || '|' || (next_attempt_at <= now()) || '|' ||"
+         " (first_attempt_at > now() - interval '1 minute') || '|' || (published_at IS NULL)"
+         " FROM f_outbox WHERE tenant_id = $1 AND outbox_key = $2", 2, v);
+}
+
+static void table_only_redriven_by_their_rules(void **state)
+{
+    world *w = *state;
+    table_world t;
+    table_world_init(w, &t);
+    char out[65536], v[256];
+    const char *list[] = {"list", "--stage", "f", "--limit", "0", NULL};
+    assert_int_equal(run_dlq(list, out, sizeof out), 0); /* records F's MED_DLQ copy */
+
+    /* F's copy on MED_DLQ holds FOutboxRecords: never republished as is */
+    const char *rd_copy[] = {"redrive", t.f_copy, NULL};
+    assert_int_equal(run_dlq(rd_copy, out, sizeof out), 3);
+    assert_non_null(strstr(out, t.fid));
+
+    const char *dry[] = {"redrive", t.fid, "--dry-run", NULL};
+    assert_int_equal(run_dlq(dry, out, sizeof out), 0);
+    assert_non_null(strstr(out, "would redrive"));
+    outbox_state(w, &t, v, sizeof v);
+    assert_string_equal(v, "false|true|false|true");
+
+    /* F: the outbox row is re-armed for F's sweeper, the dead letter marked */
+    const char *rd_f[] = {"redrive", t.fid, "--by", "it-operator", NULL};
+    assert_int_equal(run_dlq(rd_f, out, sizeof out), 0);
+    assert_non_null(strstr(out, "re-armed f_outbox"));
+    outbox_state(w, &t, v, sizeof v);
+    assert_string_equal(v, "true|true|true|true");
+    const char *p[2] = {t.fid + 1, NULL};
+    sqln(w->admin, v, sizeof v,
+         "SELECT status || '|' || redriven_by FROM dead_letter_records WHERE id = $1::bigint", 1,
+         p);
+    assert_string_equal(v, "redriven|it-operator");
+    const char *pk[2] = {t.tenant, NULL};
+    sqln(w->admin, v, sizeof v,
+         "SELECT string_agg(status, ',') FROM dead_letter_records WHERE tenant_id = $1"
+         " AND stage = 'f' AND headers IS NOT NULL", 1, pk);
+    assert_string_equal(v, "redriven"); /* the MED_DLQ copy too */
+    /* once only */
+    assert_int_equal(run_dlq(rd_f, out, sizeof out), 3);
+    assert_non_null(strstr(out, "refused"));
+
+    /* G: an invalid record is refused without --force, nothing sent */
+    const char *rd_g[] = {"redrive", t.gid, NULL};
+    assert_int_equal(run_dlq(rd_g, out, sizeof out), 3);
+    assert_non_null(strstr(out, "invalid archive record"));
+    natsMsg *got[MAXM];
+    int n = ti_read_subject(w->js, TI_SRC_STREAM, t.g_subject, got, MAXM);
+    assert_int_equal(n, 0);
+    const char *rd_g_force[] = {"redrive", t.gid, "--force", NULL};
+    assert_int_equal(run_dlq(rd_g_force, out, sizeof out), 0);
+    n = ti_read_subject(w->js, TI_SRC_STREAM, t.g_subject, got, MAXM);
+    assert_int_equal(n, 1);
+    char want[128];
+    snprintf(want, sizeof want, "invalid-%s", t.run);
+    assert_int_equal(natsMsg_GetDataLength(got[0]), (int)strlen(want));
+    assert_memory_equal(natsMsg_GetData(got[0]), want, strlen(want));
+    snprintf(want, sizeof want, "%s.redrive.%s", t.g_msg_id, t.gid);
+    assert_string_equal(ti_header(got[0], MED_HDR_MSG_ID), want);
+    snprintf(want, sizeof want, "dead_letter_records/%s", t.gid);
+    assert_string_equal(ti_header(got[0], MED_HDR_REDRIVE_OF), want);
+    assert_string_equal(ti_header(got[0], MED_HDR_TENANT), t.tenant);
+    ti_free_msgs(got, n);
+    assert_int_equal(run_dlq(rd_g, out, sizeof out), 3); /* re-driven now: once only */
+}
+
 int main(void)
 {
     srand((unsigned)th_now_ms());
@@ -293,6 +521,8 @@ int main(void)
         cmocka_unit_test(redrive_once_then_refused),
         cmocka_unit_test(duplicate_window_is_reported_not_recorded),
         cmocka_unit_test(redrive_all_of_a_stage_takes_only_open_ones),
+        cmocka_unit_test(table_only_listed_and_shown),
+        cmocka_unit_test(table_only_redriven_by_their_rules),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -138,6 +138,8 @@ static const cfg_key_def cfg_keys[] = {
          "F in-flight lock lifetime per record key")
     KINT("F_SCAN_INTERVAL_MS", 100, 5000, "5000", "5000", "5000",
          "F closure/outbox scanner period (spec: at most 5 s)")
+    KINT("F_ARCHIVE_COMPENSATION_SEC", 1, SEC_MAX, "900", "900", "900",
+         "F archive compensation window: a record G could not take is resent until it, then conflicted (15 min)")
     KINT("F_EVENT_WORKERS", 1, 16, "4", "4", "4",
          "F EventBatch loops per process, each with its own PostgreSQL connection")
     KINT("G_APPEND_WINDOW_SEC", 1, SEC_MAX, "604800", "604800", "604800",

@@ -3,6 +3,7 @@
 #include "f_metrics.h"
 
 #include <stdatomic.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "med/metric_names.h"
@@ -124,4 +125,19 @@ void f_metrics_closures_open(int64_t n)
 {
     f_metrics_init();
     if (g_h.closure_open && n >= 0) med_gauge_set(g_h.closure_open, (double)n);
+}
+
+/* Defined here, not in med/metric_names.h: only F counts it
+ * (observability/metrics.md). */
+#define F_M_ARCHIVE_COMPENSATION "med_f_archive_compensation_total"
+#define F_M_ARCHIVE_COMPENSATION_HELP \
+    "F.8 archive compensation steps by outcome (retry, resent, conflicted) and reason code"
+
+void f_metrics_compensation(const char *outcome, const char *reason)
+{
+    char labels[200];
+    snprintf(labels, sizeof labels, "outcome=\"%s\",reason=\"%s\"", outcome,
+             reason && reason[0] ? reason : "none");
+    med_counter *c = med_counter_get(F_M_ARCHIVE_COMPENSATION, F_M_ARCHIVE_COMPENSATION_HELP, labels);
+    if (c) med_counter_inc(c);
 }

@@ -30,4 +30,10 @@ void f_metrics_committed(const f_batch_work *b);
 /* The scanner's sample of open closures (all tenants). */
 void f_metrics_closures_open(int64_t n);
 
+/* One F.8 compensation step (f_archive_comp.c): outcome "retry" (G
+ * answered a retryable code), "resent", "conflicted" (reason = G's code or
+ * f_output_archive_compensation_exhausted). Reason codes are a closed
+ * set (med/reason.h), so the label stays bounded. */
+void f_metrics_compensation(const char *outcome, const char *reason);
+
 #endif

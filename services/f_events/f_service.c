@@ -23,6 +23,7 @@ void f_service_windows(const med_config *cfg, f_windows *w)
     w->billing_dedup_ms = med_config_int(cfg, "F_BILLING_DEDUP_WINDOW_SEC") * 1000;
     w->diagnostics_dedup_ms = med_config_int(cfg, "F_DIAG_DEDUP_WINDOW_SEC") * 1000;
     w->inflight_lock_ms = med_config_int(cfg, "F_INFLIGHT_LOCK_SEC") * 1000;
+    w->compensation_ms = med_config_int(cfg, "F_ARCHIVE_COMPENSATION_SEC") * 1000;
 }
 
 med_rc f_service_init(f_service *fs, med_service *svc, med_pg *pg, med_js *js, med_err *err)

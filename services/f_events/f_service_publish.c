@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "f_archive_ack.h"
 #include "med/headers.h"
 #include "med/ids.h"
 #include "med/names.h"
@@ -63,9 +64,20 @@ static med_rc publish_async(med_js *js, natsMsg *m, const char *msg_id, med_err 
     return rc;
 }
 
-static med_rc publish_record(med_js *js, const char *tenant_id,
+/* G answers each record on the subject that leads back to its outbox row
+ * (F.8 compensation, f_archive_comp.c); without one G's own retries and
+ * the outbox sweeper remain. */
+static void ask_ack(natsMsg *m, const char *tenant_id, const char *outbox_key)
+{
+    char subj[1024];
+    if (f_archive_ack_subject(tenant_id, outbox_key, subj, sizeof subj) == 0)
+        natsMsgHeader_Set(m, MED_HDR_REPLY_TO, subj);
+}
+
+static med_rc publish_record(med_js *js, const char *tenant_id, const char *outbox_key,
                              const Mediation__V1__FOutboxRecords *recs,
-                             Mediation__V1__FToGArchiveRecordLite *r, int attempt, med_err *err)
+                             Mediation__V1__FToGArchiveRecordLite *r, int attempt,
+                             const char *msg_id, med_err *err)
 {
     Mediation__V1__TraceContext tc;
     record_trace(recs->trace, r, &tc);
@@ -82,7 +94,8 @@ static med_rc publish_record(med_js *js, const char *tenant_id,
     natsMsg *m = NULL;
     rc = msg_with_headers(MED_SUBJ_G_ARCHIVE, buf, len, &tc, tenant_id, &m, err);
     free(buf);
-    if (rc == MED_OK) rc = publish_async(js, m, r->record_key, err);
+    if (rc == MED_OK) ask_ack(m, tenant_id, outbox_key);
+    if (rc == MED_OK) rc = publish_async(js, m, msg_id ? msg_id : r->record_key, err);
     return rc;
 }
 
@@ -113,9 +126,39 @@ med_rc f_publish_outbox(med_js *js, const char *tenant_id, const f_outbox_row *o
     med_rc rc = MED_OK;
     for (size_t i = 0; recs && rc == MED_OK && i < recs->n_records; i++)
         if (recs->records[i] && !blank(recs->records[i]->record_key))
-            rc = publish_record(js, tenant_id, recs, recs->records[i], attempt, err);
+            rc = publish_record(js, tenant_id, ob->key, recs, recs->records[i], attempt, NULL, err);
     if (rc == MED_OK) rc = publish_audit(js, tenant_id, ob, recs ? recs->trace : NULL, err);
     if (recs) mediation__v1__foutbox_records__free_unpacked(recs, NULL);
+    return rc;
+}
+
+med_rc f_publish_outbox_record(med_js *js, const char *tenant_id, const f_outbox_row *ob,
+                               const char *record_key, int attempt, med_err *err)
+{
+    if (!ob->records_pb || !ob->records_len)
+        return med_err_set(err, MED_ERR_NOT_FOUND, MED_R_INFRA_PERMANENT_FAILURE, NULL,
+                           "outbox %s holds no records", ob->key);
+    Mediation__V1__FOutboxRecords *recs =
+        mediation__v1__foutbox_records__unpack(NULL, ob->records_len, ob->records_pb);
+    if (!recs)
+        return med_err_set(err, MED_ERR_INVALID, MED_R_INFRA_DECODE_FAILED, NULL,
+                           "outbox %s: records do not decode", ob->key);
+    if (ob->first_attempt_at_ms) recs->first_attempt_at_unix_ms = ob->first_attempt_at_ms;
+    Mediation__V1__FToGArchiveRecordLite *r = NULL;
+    for (size_t i = 0; !r && i < recs->n_records; i++)
+        if (recs->records[i] && recs->records[i]->record_key &&
+            strcmp(recs->records[i]->record_key, record_key) == 0)
+            r = recs->records[i];
+    char msg_id[320];
+    med_rc rc;
+    if (!r)
+        rc = med_err_set(err, MED_ERR_NOT_FOUND, MED_R_INFRA_PERMANENT_FAILURE, NULL,
+                         "outbox %s has no record %s", ob->key, record_key);
+    else if (f_archive_resend_msg_id(record_key, attempt, msg_id, sizeof msg_id) != 0)
+        rc = med_err_set(err, MED_ERR_INVALID, MED_R_INFRA_ENCODE_FAILED, NULL, "record key too long");
+    else
+        rc = publish_record(js, tenant_id, ob->key, recs, r, attempt, msg_id, err);
+    mediation__v1__foutbox_records__free_unpacked(recs, NULL);
     return rc;
 }
 

@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <stdio.h>
 
+#include "f_archive_comp.h"
 #include "f_delivery.h"
 #include "f_scan.h"
 #include "f_service.h"
@@ -27,6 +28,7 @@ static int run(med_service *svc)
     static f_workers ws;
     static f_delivery_consumer dc;
     static f_scanner sc;
+    static f_archive_comp ac;
     med_err err;
     med_err_clear(&err);
     int n = (int)med_config_int(med_service_config(svc), "F_EVENT_WORKERS");
@@ -42,10 +44,18 @@ static int run(med_service *svc)
         f_delivery_stop(&dc);
         return fail("scanner not started", &err);
     }
+    if (f_archive_comp_start(&ac, svc, &err) != MED_OK) {
+        raise(SIGTERM);
+        f_workers_join(&ws, &err);
+        f_delivery_stop(&dc);
+        f_scan_stop(&sc);
+        return fail("archive compensation not started", &err);
+    }
     med_service_set_started(svc);
     med_rc rc = f_workers_join(&ws, &err);
     f_delivery_stop(&dc);
     f_scan_stop(&sc);
+    f_archive_comp_stop(&ac);
     if (rc != MED_OK) return fail("event consumer stopped", &err);
     MED_LOGI(NULL, "stopped cleanly");
     return 0;

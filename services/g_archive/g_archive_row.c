@@ -83,16 +83,55 @@ static void take_billing(const Mediation__V1__FToGArchiveRecordLite *r, g_archiv
     if (!o->render_attempt_id) o->render_attempt_id = nz(b->render_attempt_id, NULL);
 }
 
-static med_rc take_json(const Mediation__V1__FToGArchiveRecordLite *r, g_archive_row *o, med_err *err)
+#define PAYLOAD(x) MEDIATION__V1__FTO_GARCHIVE_RECORD_LITE__PAYLOAD_##x
+
+static int put_str(json_t *j, const char *k, const char *v)
 {
-    json_t *p = med_pb_to_json(&r->base, NULL);
-    json_t *a = med_pb_to_json(&r->version_anchors->base, NULL);
-    o->payload = p ? json_dumps(p, JSON_COMPACT) : NULL;
-    o->version_anchors = a ? json_dumps(a, JSON_COMPACT) : NULL;
-    json_decref(p);
-    json_decref(a);
-    if (!o->payload || !o->version_anchors)
+    return json_object_set_new(j, k, json_string(v ? v : ""));
+}
+
+/* The content's kind, as the record names it. */
+static int summarize_content(const Mediation__V1__FToGArchiveRecordLite *r, json_t *j)
+{
+    if (r->payload_case == PAYLOAD(DECISION_AUDIT) && r->decision_audit)
+        return put_str(j, "decisionAction", r->decision_audit->decision_action);
+    if (r->payload_case == PAYLOAD(BILLABLE_FACT) && r->billable_fact)
+        return put_str(j, "billableType", r->billable_fact->billable_type);
+    if (r->payload_case == PAYLOAD(ATTRIBUTION_FACT) && r->attribution_fact)
+        return put_str(j, "eventType", r->attribution_fact->event_type) ||
+               put_str(j, "attributionType", r->attribution_fact->attribution_type);
+    return 0;
+}
+
+json_t *g_archive_summary(const Mediation__V1__FToGArchiveRecordLite *r)
+{
+    json_t *j = json_pack("{s:s, s:s, s:s}", "recordType", r->record_type ? r->record_type : "",
+                          "recordStatus", r->record_status ? r->record_status : "", "decisionReasonCode",
+                          r->decision_reason_code ? r->decision_reason_code : "");
+    if (j && summarize_content(r, j) != 0) {
+        json_decref(j);
+        return NULL;
+    }
+    return j;
+}
+
+static char *dumps_decref(json_t *j)
+{
+    char *s = j ? json_dumps(j, JSON_COMPACT) : NULL;
+    json_decref(j);
+    return s;
+}
+
+/* The record packed once here; replay unpacks it with protobuf-c. */
+static med_rc take_content(const Mediation__V1__FToGArchiveRecordLite *r, g_archive_row *o, med_err *err)
+{
+    o->payload = dumps_decref(g_archive_summary(r));
+    o->version_anchors = dumps_decref(med_pb_to_json(&r->version_anchors->base, NULL));
+    o->payload_pb_len = protobuf_c_message_get_packed_size(&r->base);
+    o->payload_pb = malloc(o->payload_pb_len ? o->payload_pb_len : 1);
+    if (!o->payload || !o->version_anchors || !o->payload_pb)
         return med_err_set(err, MED_ERR_NOMEM, MED_R_INFRA_NOMEM, NULL, "archive row");
+    protobuf_c_message_pack(&r->base, o->payload_pb);
     return MED_OK;
 }
 
@@ -129,7 +168,7 @@ med_rc g_archive_row_build(const Mediation__V1__ArchiveRecord *rec, const med_tr
     snprintf(o->group_key, sizeof o->group_key, "%s|%s", o->closure_key ? o->closure_key : "NA",
              o->trace_key);
     med_rc rc = g_archive_digest(r, o->payload_digest, err);
-    if (rc == MED_OK) rc = take_json(r, o, err);
+    if (rc == MED_OK) rc = take_content(r, o, err);
     return rc;
 }
 
@@ -138,9 +177,14 @@ void g_archive_row_free(g_archive_row *r)
     if (!r) return;
     free(r->payload);
     free(r->version_anchors);
+    free(r->payload_pb);
     r->payload = NULL;
     r->version_anchors = NULL;
+    r->payload_pb = NULL;
+    r->payload_pb_len = 0;
 }
+
+_Static_assert(G_COL_N <= MED_PG_COLS_MAX, "one statement parameter per column");
 
 void g_archive_row_cols_init(med_pg_cols *c)
 {
@@ -148,14 +192,15 @@ void g_archive_row_cols_init(med_pg_cols *c)
     for (int i = 0; i < G_COL_N; i++) oids[i] = MED_PG_OID_TEXT;
     oids[G_COL_OUTPUT_AT_MS] = oids[G_COL_AMOUNT] = MED_PG_OID_INT8;
     oids[G_COL_BILLABLE] = MED_PG_OID_BOOL;
+    oids[G_COL_PAYLOAD_PB] = MED_PG_OID_BYTEA;
     med_pg_cols_init(c, oids, G_COL_N);
 }
 
-/* The text columns, G_COL_TENANT .. G_COL_SUPERSEDED in order. */
+/* The text columns, G_COL_APP .. G_COL_SUPERSEDED in order. */
 static void add_keys(med_pg_array *col, const g_archive_row *r)
 {
     const char *v[] = {
-        r->tenant_id, r->app_id, r->placement_id, r->record_key, g_record_type_name(r->type),
+        r->app_id, r->placement_id, r->record_key, g_record_type_name(r->type),
         g_record_status_name(r->status), r->payload_type, r->payload_key, r->payload_digest,
         r->event_id, r->source_event_id, r->trace_key, r->request_key, r->attempt_key,
         r->opportunity_key, r->response_reference, r->render_attempt_id, r->closure_key,
@@ -180,4 +225,5 @@ void g_archive_row_cols_add(med_pg_cols *c, const g_archive_row *r, const char *
     med_pg_array_add_str(&col[G_COL_VERSION_ANCHORS], r->version_anchors);
     med_pg_array_add_str(&col[G_COL_PAYLOAD], r->payload);
     med_pg_array_add_str(&col[G_COL_WS], ws);
+    med_pg_array_add(&col[G_COL_PAYLOAD_PB], r->payload_pb, r->payload_pb_len);
 }

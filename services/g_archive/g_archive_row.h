@@ -1,10 +1,12 @@
 /* ArchiveRecord -> one archive_records row (G.4), pure: the columns
  * replay and reconciliation (G.8) read, payloadDigest =
- * sha256(JCS(record - extensions)), the whole record as JSON. */
+ * sha256(JCS(record - extensions)), the record packed (payload_pb, what
+ * replay unpacks) and a small JSON summary of it (payload). */
 #ifndef G_ARCHIVE_ROW_H
 #define G_ARCHIVE_ROW_H
 
 #include <jansson.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "g_archive_state.h"
@@ -14,8 +16,9 @@
 #include "mediation/v1/archive.pb-c.h"
 
 /* Strings borrow from the ArchiveRecord / headers given to
- * g_archive_row_build, except payload and version_anchors (malloc'd JSON
- * text, g_archive_row_free). "NA" keys are NULL. */
+ * g_archive_row_build, except payload, version_anchors (malloc'd JSON
+ * text) and payload_pb (malloc'd bytes), freed by g_archive_row_free.
+ * "NA" keys are NULL. */
 typedef struct g_archive_row {
     const char *tenant_id, *app_id, *placement_id;
     const char *record_key;
@@ -35,12 +38,20 @@ typedef struct g_archive_row {
     const char *currency;
     const char *anchor_hash;
     char group_key[512];          /* closureKeyOrNA|traceKey */
-    char *payload;                /* the record as JSON */
+    char *payload;                /* the summary as JSON (g_archive_summary) */
     char *version_anchors;        /* versionAnchors as JSON */
+    uint8_t *payload_pb;          /* the FToGArchiveRecordLite packed */
+    size_t payload_pb_len;
 } g_archive_row;
 
 /* payloadDigest of a record: sha256 hex of JCS(record without extensions). */
 med_rc g_archive_digest(const Mediation__V1__FToGArchiveRecordLite *r, char out[65], med_err *err);
+
+/* payload of a row: what an operator filters on and no column holds:
+ * recordType, recordStatus as ingested, decisionReasonCode, and the
+ * content's kind (decisionAction / billableType / eventType +
+ * attributionType). NULL on allocation failure. */
+json_t *g_archive_summary(const Mediation__V1__FToGArchiveRecordLite *r);
 
 /* Tenant: Med-Tenant, else the record's trace. NULL when neither. */
 const char *g_archive_tenant(const Mediation__V1__ArchiveRecord *rec, const med_trace_headers *h);
@@ -51,15 +62,19 @@ med_rc g_archive_row_build(const Mediation__V1__ArchiveRecord *rec, const med_tr
 void g_archive_row_free(g_archive_row *r);
 
 /* The columns of archive_records the ingest statement takes, one binary
- * array each (g_archive_store.c unnests them in this order). ws is the
- * write status a row is inserted with (NULL: the default, pending). */
-enum { G_COL_TENANT, G_COL_APP, G_COL_PLACEMENT, G_COL_RECORD_KEY, G_COL_RECORD_TYPE,
+ * array each (g_archive_store.c unnests them in this order; at most
+ * MED_PG_COLS_MAX). The tenant is not one: every row of an ingest call is
+ * the transaction's tenant (app.tenant_id, which row-level security
+ * enforces anyway). ws is the write status a row is inserted with (NULL:
+ * the default, pending). */
+enum { G_COL_APP, G_COL_PLACEMENT, G_COL_RECORD_KEY, G_COL_RECORD_TYPE,
        G_COL_RECORD_STATUS, G_COL_PAYLOAD_TYPE, G_COL_PAYLOAD_KEY, G_COL_PAYLOAD_DIGEST,
        G_COL_EVENT_ID, G_COL_SOURCE_EVENT_ID, G_COL_TRACE, G_COL_REQUEST, G_COL_ATTEMPT,
        G_COL_OPPORTUNITY, G_COL_RESPONSE_REFERENCE, G_COL_RENDER_ATTEMPT, G_COL_CLOSURE,
        G_COL_BILLING_KEY, G_COL_ATTRIBUTION_KEY, G_COL_DEDUP_KEY, G_COL_DECISION_REASON,
        G_COL_CONFLICT_WITH, G_COL_SUPERSEDED, G_COL_OUTPUT_AT_MS, G_COL_BILLABLE, G_COL_AMOUNT,
-       G_COL_CURRENCY, G_COL_ANCHOR, G_COL_VERSION_ANCHORS, G_COL_PAYLOAD, G_COL_WS, G_COL_N };
+       G_COL_CURRENCY, G_COL_ANCHOR, G_COL_VERSION_ANCHORS, G_COL_PAYLOAD, G_COL_WS, G_COL_PAYLOAD_PB,
+       G_COL_N };
 
 /* c gets G_COL_N empty columns of the right element types. */
 void g_archive_row_cols_init(med_pg_cols *c);

@@ -44,8 +44,9 @@
     "render_attempt_id, closure_key, billing_key, attribution_key, canonical_dedup_key, "          \
     "decision_reason_code, conflict_with_record_key, superseded_record_key, output_at, "           \
     "write_status, next_attempt_at, written_at, billable, amount_micros, currency, anchor_hash, "  \
-    "version_anchor_snapshot_ref, version_anchors, payload) "                                      \
-    "SELECT r.tenant_id, r.app_id, r.placement_id, r.record_key, r.record_type, r.record_status, " \
+    "version_anchor_snapshot_ref, version_anchors, payload, payload_pb) "                          \
+    "SELECT current_setting('app.tenant_id'), r.app_id, r.placement_id, r.record_key, "            \
+    "r.record_type, r.record_status, "                                                             \
     "r.payload_type, r.payload_key, r.payload_digest, r.event_id, r.source_event_id, r.trace_key, " \
     "r.request_key, r.attempt_key, r.opportunity_key, r.response_reference, r.render_attempt_id, " \
     "r.closure_key, r.billing_key, r.attribution_key, r.canonical_dedup_key, "                     \
@@ -54,17 +55,17 @@
     "CASE WHEN r.ws IS NULL AND r.record_status <> 'new' THEN now() END, "                          \
     "CASE WHEN r.ws = 'written' THEN now() END, r.billable, r.amount_micros, r.currency, "          \
     "coalesce(r.anchor_hash, d.anchor_hash), d.version_anchor_snapshot_ref, r.version_anchors::jsonb, " \
-    "r.payload::jsonb FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], "     \
-    "$6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], "      \
-    "$13::text[], $14::text[], $15::text[], $16::text[], $17::text[], $18::text[], $19::text[], "  \
-    "$20::text[], $21::text[], $22::text[], $23::text[], $24::text[], $25::int8[], $26::bool[], "  \
-    "$27::int8[], $28::text[], $29::text[], $30::text[], $31::text[], $32::text[]) "               \
-    "AS r(tenant_id, app_id, placement_id, record_key, record_type, record_status, payload_type, " \
+    "r.payload::jsonb, r.payload_pb FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], "  \
+    "$5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], "       \
+    "$12::text[], $13::text[], $14::text[], $15::text[], $16::text[], $17::text[], $18::text[], "  \
+    "$19::text[], $20::text[], $21::text[], $22::text[], $23::text[], $24::int8[], $25::bool[], "  \
+    "$26::int8[], $27::text[], $28::text[], $29::text[], $30::text[], $31::text[], $32::bytea[]) " \
+    "AS r(app_id, placement_id, record_key, record_type, record_status, payload_type, "            \
     "payload_key, payload_digest, event_id, source_event_id, trace_key, request_key, attempt_key, " \
     "opportunity_key, response_reference, render_attempt_id, closure_key, billing_key, "           \
     "attribution_key, canonical_dedup_key, decision_reason_code, conflict_with_record_key, "       \
     "superseded_record_key, output_at_ms, billable, amount_micros, currency, anchor_hash, "        \
-    "version_anchors, payload, ws) "                                                               \
+    "version_anchors, payload, ws, payload_pb) "                                                   \
     "LEFT JOIN LATERAL (SELECT dr.anchor_hash, dr.version_anchor_snapshot_ref "                    \
     "FROM delivery_records dr WHERE dr.response_reference = r.response_reference "                 \
     "ORDER BY dr.created_at LIMIT 1) d ON true"
@@ -146,7 +147,7 @@ enum { CLAIM_KEY, CLAIM_TYPE, CLAIM_DIGEST, CLAIM_N };
 enum { APPLY_KEY, APPLY_WS, APPLY_REASON, APPLY_NEXT_MS, APPLY_ATTEMPT, APPLY_N };
 enum { QN_SUBJECT, QN_STREAM, QN_STREAM_SEQ, QN_CONSUMER, QN_MSG_ID, QN_REASON, QN_LAST_ERROR,
        QN_NUM_DELIVERED, QN_PAYLOAD, QN_TRACE, QN_REQUEST, QN_OPPORTUNITY, QN_N };
-_Static_assert(G_COL_N == 32 && QN_N == 12, "statement parameter numbers");
+_Static_assert(G_COL_N == 32 && G_COL_N <= MED_PG_COLS_MAX && QN_N == 12, "statement parameter numbers");
 
 med_rc g_archive_store_prepare(med_pg *pg, med_err *err)
 {

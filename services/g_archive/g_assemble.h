@@ -71,12 +71,27 @@ void g_frags_offer_audit(g_frags *f, const Mediation__V1__StageAudit *sa, int64_
 med_rc g_frags_add_archive(med_arena *a, g_frags *f, Mediation__V1__FToGArchiveRecordLite *rec,
                            const char *write_status, int64_t created_ms, med_err *err);
 
-/* An archive_records row as JSON (to_jsonb of the row) -> the record: the
- * columns, plus its content from payload_pb (the packed record, or the
- * ArchiveRecord around it) when present, else from the JSON payload.
- * *write_status and *created_ms from the row. */
-med_rc g_archive_from_row(med_arena *a, const json_t *row, Mediation__V1__FToGArchiveRecordLite **out,
-                          const char **write_status, int64_t *created_ms, med_err *err);
+/* One archive_records row as replay reads it: pb/pb_len the packed
+ * FToGArchiveRecordLite (payload_pb), else legacy_json the full JSON
+ * payload of a row stored before payload_pb existed (migration 0018).
+ * record_status is the row's: new -> committed / superseded happen in
+ * place, after the record was packed. */
+typedef struct g_arch_stored {
+    const uint8_t *pb;
+    size_t pb_len;
+    const char *legacy_json;
+    const char *record_status;
+} g_arch_stored;
+
+/* The record of a stored row, in the arena. *out NULL (MED_OK): the row
+ * does not decode, no fragment. err only on allocation failure. */
+med_rc g_archive_decode(med_arena *a, const g_arch_stored *s, Mediation__V1__FToGArchiveRecordLite **out,
+                        med_err *err);
+
+/* j (as med_pb_to_json renders a message of d) -> the message, in the
+ * arena (g_assemble_legacy.c: the reader of pre-0018 rows). NULL on
+ * allocation failure. */
+ProtobufCMessage *g_pb_from_json(med_arena *a, const json_t *j, const ProtobufCMessageDescriptor *d);
 
 /* Protobuf-c allocator over an arena (free is a no-op: the arena frees). */
 void g_pb_arena_allocator(med_arena *a, ProtobufCAllocator *out);

@@ -1,6 +1,5 @@
 #include "g_replay_store.h"
 
-#include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -38,14 +37,18 @@
 #define SQL_OPP CANDIDATES("d.opportunity_key = $1 AND $2::text IS NULL")
 
 /* One statement for every fragment of a page: decision audits by trace,
- * archive records and the Delivery by responseReference. */
+ * archive records and the Delivery by responseReference. Columns: source,
+ * key, attempt / record status, request / write status, id, created ms,
+ * packed bytes (audit, archive record), text (the Delivery; a pre-0018
+ * archive row's JSON payload, read only when it has no packed bytes). */
 #define SQL_FRAGS                                                                              \
     "SELECT 'a', a.trace_key, coalesce(a.attempt_key, ''), coalesce(a.request_key, ''), a.id, " \
     MS("a.created_at") ", a.payload_pb, NULL::text FROM audit_records a "                       \
     "WHERE $4::boolean AND a.trace_key = ANY($1::text[]) AND a.stage = ANY($5::text[]) "       \
     "AND a.audit_kind = 'decision' AND a.payload_pb IS NOT NULL AND a.created_at < $3::timestamptz " \
-    "UNION ALL SELECT 'r', r.response_reference, '', '', r.id, " MS("r.created_at")             \
-    ", NULL::bytea, to_jsonb(r)::text FROM archive_records r WHERE $6::boolean "               \
+    "UNION ALL SELECT 'r', r.response_reference, r.record_status, r.write_status, r.id, "       \
+    MS("r.created_at") ", r.payload_pb, CASE WHEN r.payload_pb IS NULL THEN r.payload::text END " \
+    "FROM archive_records r WHERE $6::boolean "                                                  \
     "AND r.response_reference = ANY($2::text[]) AND r.created_at < $3::timestamptz "           \
     "UNION ALL SELECT 'd', d.response_reference, '', '', d.id, " MS("d.created_at")             \
     ", NULL::bytea, d.payload->>'deliveryPb' FROM delivery_records d WHERE $7::boolean "       \
@@ -220,15 +223,22 @@ static g_opp *by_reference(const opp_ref *v, size_t n, const char *ref)
 
 static med_rc add_archive(med_arena *a, const PGresult *r, int i, g_opp *o, med_err *err)
 {
-    json_error_t je;
-    json_t *row = json_loads(PQgetvalue(r, i, 7), 0, &je);
-    if (!row) return MED_OK;
+    g_arch_stored st = {.record_status = PQgetvalue(r, i, 2)};
+    unsigned char *raw = NULL;
+    if (!PQgetisnull(r, i, 6)) {
+        raw = PQunescapeBytea((const unsigned char *)PQgetvalue(r, i, 6), &st.pb_len);
+        if (!raw) return med_err_set(err, MED_ERR_NOMEM, MED_R_INFRA_NOMEM, NULL, "archive record");
+        st.pb = raw;
+    } else {
+        st.legacy_json = PQgetvalue(r, i, 7);
+    }
     Mediation__V1__FToGArchiveRecordLite *rec = NULL;
-    const char *ws = NULL;
-    int64_t created = 0;
-    med_rc rc = g_archive_from_row(a, row, &rec, &ws, &created, err);
-    json_decref(row);
-    return rc == MED_OK ? g_frags_add_archive(a, &o->f, rec, ws, created, err) : rc;
+    med_rc rc = g_archive_decode(a, &st, &rec, err);
+    PQfreemem(raw);
+    if (rc != MED_OK || !rec) return rc; /* an undecodable row is no fragment */
+    const char *ws = med_arena_strdup(a, PQgetvalue(r, i, 3));
+    if (!ws) return med_err_set(err, MED_ERR_NOMEM, MED_R_INFRA_NOMEM, NULL, "archive record");
+    return g_frags_add_archive(a, &o->f, rec, ws, col_i64(r, i, 5), err);
 }
 
 static void add_delivery(med_arena *a, const PGresult *r, int i, g_opp *o)
@@ -253,7 +263,7 @@ static med_rc read_fragments(med_arena *a, const PGresult *r, const opp_ref *by_
             continue;
         }
         g_opp *o = by_reference(by_ref, n, PQgetvalue(r, i, 1));
-        if (!o || PQgetisnull(r, i, 7)) continue;
+        if (!o || (PQgetisnull(r, i, 6) && PQgetisnull(r, i, 7))) continue;
         if (src[0] == 'd') add_delivery(a, r, i, o);
         else if (add_archive(a, r, i, o, err) != MED_OK) return err->rc;
     }

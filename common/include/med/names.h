@@ -22,6 +22,11 @@
 #define MED_SUBJ_H_GET          "med.h.get.v1"
 #define MED_SUBJ_H_PUBLISH      "med.h.publish.v1"
 #define MED_SUBJ_VERSION_SUFFIX ".v1"
+/* Core NATS, no stream: G's ArchiveWriteAck for F's compensation, on
+ * "<this>.<b64url(tenant)>.<b64url(outbox key)>", one queue group over F's
+ * replicas (services/f_events/f_archive_ack.h). */
+#define MED_SUBJ_F_ARCHIVE_ACK  "med.f.archive_ack.v1"
+#define MED_QUEUE_F_ARCHIVE_ACK "f_archive_ack"
 
 /* ---- streams ---- */
 #define MED_STREAM_CHAIN    "MED_CHAIN"

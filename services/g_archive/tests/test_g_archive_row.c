@@ -71,6 +71,7 @@ static void billable(fixture *f)
     f->r.decision_reason_code = "f_facts_mapped";
     f->r.output_at_unix_ms = 1771756200000;
     f->bill.billing_key = "resp_1|ra_1|billable_impression";
+    f->bill.billable_type = "billable_impression";
     f->bill.response_reference = "resp_1";
     f->bill.render_attempt_id = "ra_1";
     f->bill.amount_micros = 2000000;
@@ -200,10 +201,26 @@ static void row_maps_columns_for_reconciliation(void **state)
     json_t *va = json_loadb((const char *)text, (size_t)len, 0, NULL);
     assert_true(json_is_object(va));
     json_decref(va);
+    /* payload: only the summary an operator filters on */
     text = elem0(&c, G_COL_PAYLOAD, &len);
     json_t *payload = json_loadb((const char *)text, (size_t)len, 0, NULL);
-    assert_string_equal(json_string_value(json_object_get(payload, "recordKey")), "rk_bill_1");
+    assert_string_equal(json_string_value(json_object_get(payload, "recordType")), "billable_fact");
+    assert_string_equal(json_string_value(json_object_get(payload, "recordStatus")), "committed");
+    assert_string_equal(json_string_value(json_object_get(payload, "decisionReasonCode")), "f_facts_mapped");
+    assert_string_equal(json_string_value(json_object_get(payload, "billableType")), "billable_impression");
+    assert_null(json_object_get(payload, "recordKey"));
+    assert_null(json_object_get(payload, "billableFact"));
     json_decref(payload);
+    /* payload_pb: the record itself, packed */
+    const uint8_t *pb = elem0(&c, G_COL_PAYLOAD_PB, &len);
+    assert_int_equal(len, (int32_t)protobuf_c_message_get_packed_size(&f.r.base));
+    Mediation__V1__FToGArchiveRecordLite *back =
+        mediation__v1__fto_garchive_record_lite__unpack(NULL, (size_t)len, pb);
+    assert_non_null(back);
+    assert_string_equal(back->record_key, "rk_bill_1");
+    assert_int_equal(back->billable_fact->amount_micros, 2000000);
+    assert_string_equal(back->relation_keys->closure_key_or_na, "resp_1|ra_1");
+    mediation__v1__fto_garchive_record_lite__free_unpacked(back, NULL);
     assert_null(elem0(&c, G_COL_ATTEMPT, &len));   /* SQL NULL */
     assert_memory_equal(elem0(&c, G_COL_WS, &len), "written", 7);
     assert_int_equal(len, 7);

@@ -143,94 +143,105 @@ static void test_offer_audit_keeps_first_decision(void **state)
     med_arena_free(&a);
 }
 
-static json_t *row_of(const Mediation__V1__FToGArchiveRecordLite *r)
+/* r packed into the arena. */
+static uint8_t *packed(med_arena *a, const ProtobufCMessage *m, size_t *len)
 {
-    json_t *row = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "record_key",
-                            r->record_key, "record_type", r->record_type, "record_status", "committed",
-                            "payload_type", "attribution_fact", "payload_key", "k", "trace_key", "tr_j",
-                            "attempt_key", "at_j", "response_reference", "resp_j", "closure_key", "resp_j|ra_1",
-                            "attribution_key", "ak_1", "decision_reason_code", MED_R_F_FACTS_MAPPED, "output_at",
-                            "2026-11-23T10:00:01.5+00:00", "write_status", "written", "created_at",
-                            "2026-11-23T10:00:02.123456+00:00");
-    json_object_set_new(row, "version_anchors",
-                        json_pack("{s:s, s:s}", "eventContractVersion", "f_event_contract_v1",
-                                  "dedupFingerprintVersion", "f_dedup_v1"));
-    return row;
+    *len = protobuf_c_message_get_packed_size(m);
+    uint8_t *b = med_arena_alloc(a, *len + 1);
+    assert_non_null(b);
+    protobuf_c_message_pack(m, b);
+    return b;
 }
 
-static void test_archive_row_from_json_payload(void **state)
+static void assert_same_record(med_arena *a, const Mediation__V1__FToGArchiveRecordLite *want,
+                               const Mediation__V1__FToGArchiveRecordLite *got)
 {
-    (void)state;
-    med_arena a = {0};
+    size_t nw = 0, ng = 0;
+    const uint8_t *w = packed(a, &want->base, &nw), *g = packed(a, &got->base, &ng);
+    assert_int_equal(ng, nw);
+    assert_memory_equal(g, w, nw);
+}
+
+/* The archive records of a rendered opportunity (decision audits, a
+ * billable fact, attribution facts). */
+static size_t records(med_arena *a, const char *k, Mediation__V1__FToGArchiveRecordLite ***recs)
+{
     gfx_spec s;
-    gfx_spec_default(&a, &s, "j", T10);
+    gfx_spec_default(a, &s, k, T10);
     gfx_spec_rendered(&s);
-    Mediation__V1__FToGArchiveRecordLite **recs = NULL;
-    size_t n = gfx_archive(&a, &s, &recs);
+    size_t n = gfx_archive(a, &s, recs);
     assert_true(n >= 4);
-    const Mediation__V1__FToGArchiveRecordLite *imp = recs[3];
-    assert_string_equal(imp->record_type, "attribution_fact");
-    json_t *row = row_of(imp);
-    json_object_set_new(row, "payload", med_pb_to_json(&imp->base, NULL));
-    Mediation__V1__FToGArchiveRecordLite *out = NULL;
-    const char *ws = NULL;
-    int64_t created = 0;
-    med_err e;
-    assert_int_equal(g_archive_from_row(&a, row, &out, &ws, &created, &e), MED_OK);
-    assert_string_equal(ws, "written");
-    assert_int_equal(created, T10 + 2123);
-    assert_int_equal(out->output_at_unix_ms, T10 + 1500);
-    assert_string_equal(out->relation_keys->closure_key_or_na, "resp_j|ra_1");
-    assert_string_equal(out->version_anchors->dedup_fingerprint_version, "f_dedup_v1");
-    assert_int_equal(out->payload_case, MEDIATION__V1__FTO_GARCHIVE_RECORD_LITE__PAYLOAD_ATTRIBUTION_FACT);
-    assert_string_equal(out->attribution_fact->event_type, "impression");
-    assert_string_equal(out->attribution_fact->attribution_type, "attr_impression");
-    assert_int_equal(out->attribution_fact->fact_at_unix_ms, T10 + 1000);
-    json_decref(row);
-    med_arena_free(&a);
+    return n;
 }
 
-static char *hex_of(const uint8_t *b, size_t n)
-{
-    char *s = malloc(2 * n + 3);
-    strcpy(s, "\\x");
-    for (size_t i = 0; i < n; i++) sprintf(s + 2 + 2 * i, "%02x", b[i]);
-    return s;
-}
-
+/* payload_pb as G stores it: the record unpacked as it was sent, but with
+ * the row's current status (committed -> superseded happens in place). */
 static void test_archive_row_from_pb(void **state)
 {
     (void)state;
     med_arena a = {0};
-    gfx_spec s;
-    gfx_spec_default(&a, &s, "p", T10);
-    gfx_spec_rendered(&s);
     Mediation__V1__FToGArchiveRecordLite **recs = NULL;
-    gfx_archive(&a, &s, &recs);
-    Mediation__V1__FToGArchiveRecordLite *imp = recs[3];
-    for (int envelope = 0; envelope < 2; envelope++) {
-        Mediation__V1__ArchiveRecord env = MEDIATION__V1__ARCHIVE_RECORD__INIT;
-        env.record = imp;
-        const ProtobufCMessage *m = envelope ? &env.base : &imp->base;
-        size_t len = protobuf_c_message_get_packed_size(m);
-        uint8_t *buf = malloc(len);
-        protobuf_c_message_pack(m, buf);
-        char *hex = hex_of(buf, len);
-        json_t *row = row_of(imp);
-        json_object_set_new(row, "payload_pb", json_string(hex));
-        json_object_set_new(row, "record_status", json_string("superseded"));
+    size_t n = records(&a, "p", &recs);
+    for (size_t i = 0; i < n; i++) {
+        g_arch_stored st = {.record_status = "superseded"};
+        st.pb = packed(&a, &recs[i]->base, &st.pb_len);
         Mediation__V1__FToGArchiveRecordLite *out = NULL;
-        const char *ws = NULL;
-        int64_t created = 0;
         med_err e;
-        assert_int_equal(g_archive_from_row(&a, row, &out, &ws, &created, &e), MED_OK);
-        assert_string_equal(out->record_status, "superseded"); /* the row's state wins */
-        assert_string_equal(out->attribution_fact->source_event_id, "ev_imp_at_p");
-        assert_int_equal(out->output_at_unix_ms, imp->output_at_unix_ms);
-        json_decref(row);
-        free(hex);
-        free(buf);
+        assert_int_equal(g_archive_decode(&a, &st, &out, &e), MED_OK);
+        assert_non_null(out);
+        assert_string_equal(out->record_status, "superseded");
+        recs[i]->record_status = "superseded";
+        assert_same_record(&a, recs[i], out);
     }
+    assert_string_equal(recs[3]->record_type, "attribution_fact");
+    med_arena_free(&a);
+}
+
+static void test_archive_row_undecodable_is_no_fragment(void **state)
+{
+    (void)state;
+    med_arena a = {0};
+    static const uint8_t junk[] = {0xff, 0xff, 0xff, 0xff, 0x0f};
+    g_arch_stored bad_pb = {.pb = junk, .pb_len = sizeof junk, .record_status = "committed"};
+    g_arch_stored bad_json = {.legacy_json = "{\"not\": ", .record_status = "committed"};
+    Mediation__V1__FToGArchiveRecordLite *out = (void *)&a;
+    med_err e;
+    assert_int_equal(g_archive_decode(&a, &bad_pb, &out, &e), MED_OK);
+    assert_null(out);
+    out = (void *)&a;
+    assert_int_equal(g_archive_decode(&a, &bad_json, &out, &e), MED_OK);
+    assert_null(out);
+    med_arena_free(&a);
+}
+
+/* A row stored before payload_pb (0018): its payload is the whole record
+ * as med_pb_to_json rendered it; the legacy reader gives back the same
+ * record, byte for byte once packed ("NA" oneofs unset, times in ms). */
+static void test_archive_row_from_legacy_json(void **state)
+{
+    (void)state;
+    med_arena a = {0};
+    Mediation__V1__FToGArchiveRecordLite **recs = NULL;
+    size_t n = records(&a, "j", &recs);
+    for (size_t i = 0; i < n; i++) {
+        for (int envelope = 0; envelope < 2; envelope++) {
+            json_t *j = med_pb_to_json(&recs[i]->base, NULL);
+            if (envelope) j = json_pack("{s:o}", "record", j);
+            char *text = json_dumps(j, JSON_COMPACT);
+            json_decref(j);
+            g_arch_stored st = {.legacy_json = text, .record_status = recs[i]->record_status};
+            Mediation__V1__FToGArchiveRecordLite *out = NULL;
+            med_err e;
+            assert_int_equal(g_archive_decode(&a, &st, &out, &e), MED_OK);
+            free(text);
+            assert_non_null(out);
+            assert_same_record(&a, recs[i], out);
+        }
+    }
+    const Mediation__V1__FToGArchiveRecordLite *imp = recs[3];
+    assert_string_equal(imp->record_type, "attribution_fact");
+    assert_string_equal(imp->attribution_fact->event_type, "impression");
+    assert_int_equal(imp->attribution_fact->fact_at_unix_ms, T10 + 1000);
     med_arena_free(&a);
 }
 
@@ -240,8 +251,9 @@ int main(void)
         cmocka_unit_test(test_served_rendered_record),
         cmocka_unit_test(test_no_fill_record),
         cmocka_unit_test(test_offer_audit_keeps_first_decision),
-        cmocka_unit_test(test_archive_row_from_json_payload),
         cmocka_unit_test(test_archive_row_from_pb),
+        cmocka_unit_test(test_archive_row_undecodable_is_no_fragment),
+        cmocka_unit_test(test_archive_row_from_legacy_json),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "g_archive_row.h"
 #include "g_replay_time.h"
 #include "med/b64url.h"
 #include "med/ids.h"
@@ -123,7 +124,11 @@ static const char *opt(int set, const char *v)
     return set ? v : NULL;
 }
 
-static json_t *archive_row(const gfx_spec *s, const Mediation__V1__FToGArchiveRecordLite *r, int64_t stored_ms)
+/* A row as G stores it: the summary in payload (payload_pb set after);
+ * legacy: as G stored it before migration 0018, the whole record as JSON
+ * in payload and no payload_pb. */
+static json_t *archive_row(const gfx_spec *s, const Mediation__V1__FToGArchiveRecordLite *r, int64_t stored_ms,
+                           int legacy)
 {
     char out_at[G_TIME_TEXT_CAP], at[G_TIME_TEXT_CAP], digest[65];
     med_sha256_hex(r->record_key, strlen(r->record_key), digest);
@@ -144,17 +149,27 @@ static json_t *archive_row(const gfx_spec *s, const Mediation__V1__FToGArchiveRe
         k->canonical_dedup_key, "decision_reason_code", r->decision_reason_code, "output_at",
         ts(r->output_at_unix_ms, out_at), "write_status", "written", "anchor_hash", r->anchor_hash,
         "version_anchors", med_pb_to_json(&r->version_anchors->base, NULL), "payload",
-        med_pb_to_json(&r->base, NULL), "created_at", ts(stored_ms, at));
+        legacy ? med_pb_to_json(&r->base, NULL) : g_archive_summary(r), "created_at", ts(stored_ms, at));
     assert_non_null(row);
     return row;
 }
 
-void seed_archive(PGconn *pg, const gfx_spec *s, int64_t stored_ms)
+void seed_archive(PGconn *pg, const gfx_spec *s, int64_t stored_ms, int legacy_ix)
 {
     med_arena a = {0};
     Mediation__V1__FToGArchiveRecordLite **recs = NULL;
     size_t n = gfx_archive(&a, s, &recs);
-    for (size_t i = 0; i < n; i++) insert_json(pg, "archive_records", ARCHIVE_COLS, archive_row(s, recs[i], stored_ms));
+    for (size_t i = 0; i < n; i++) {
+        int legacy = (int)i == legacy_ix;
+        insert_json(pg, "archive_records", ARCHIVE_COLS, archive_row(s, recs[i], stored_ms, legacy));
+        if (legacy) continue;
+        /* payload_pb is bytea: jsonb_populate_record cannot take it */
+        char *hex = packed_hex(&recs[i]->base);
+        const char *v[3] = {hex, s->tenant, recs[i]->record_key};
+        exec_ok(pg, "UPDATE archive_records SET payload_pb = decode($1, 'hex') WHERE tenant_id = $2 "
+                    "AND record_key = $3", 3, v);
+        free(hex);
+    }
     med_arena_free(&a);
 }
 

@@ -112,6 +112,9 @@ static void range(qfix *x, int64_t from, int64_t to, int page_size)
 
 /* ---- seeds ---- */
 
+/* gfx_archive's impression attribution fact of a rendered opportunity */
+#define LEGACY_IMPRESSION 3
+
 static void seed_all(void)
 {
     gfx_spec s;
@@ -122,7 +125,8 @@ static void seed_all(void)
     s.dispatch[1] = "net_a";
     gfx_spec_rendered(&s);
     seed_decisions(W.pg, &s, W.base);
-    seed_archive(W.pg, &s, W.base + 2 * SEC);
+    /* its impression (record 3) stored before payload_pb existed */
+    seed_archive(W.pg, &s, W.base + 2 * SEC, LEGACY_IMPRESSION);
     /* pagination: 10:00, 10:01, 10:02 (+ two sharing 10:03) one minute later */
     static const char *names[] = {"p0", "p1", "p2", "p3b", "p3a"};
     for (int i = 0; i < 5; i++) {
@@ -133,7 +137,7 @@ static void seed_all(void)
     spec(&s, "cut", W.base + 120 * SEC);
     gfx_spec_rendered(&s);
     seed_decisions(W.pg, &s, s.audit_at_ms);
-    seed_archive(W.pg, &s, s.audit_at_ms + 30 * SEC);
+    seed_archive(W.pg, &s, s.audit_at_ms + 30 * SEC, -1);
     W.as_of = med_now_unix_ms();
 }
 
@@ -185,6 +189,20 @@ static void test_by_opportunity_full(void **state)
     assert_string_equal(f->f_to_g_archive_record_lite[0]->record_type, "decision_audit");
     assert_string_equal(f->f_to_g_archive_record_lite[4]->record_type, "attribution_fact");
     assert_int_equal(f->n_fact_decision_audit_lite, 2);
+    /* the impression came from a pre-0018 row (JSON payload, no payload_pb) */
+    const Mediation__V1__AttributionFactLite *imp = NULL;
+    for (size_t i = 0; i < f->n_f_to_g_archive_record_lite; i++) {
+        const Mediation__V1__FToGArchiveRecordLite *a = f->f_to_g_archive_record_lite[i];
+        if (a->attribution_fact && strcmp(a->attribution_fact->event_type, "impression") == 0) {
+            imp = a->attribution_fact;
+            assert_string_equal(a->record_status, "committed");
+            assert_true(a->relation_keys->closure_key_or_na_opt_case);
+            assert_string_equal(a->version_anchors->dedup_fingerprint_version, "f_dedup_v1");
+        }
+    }
+    assert_non_null(imp);
+    assert_string_equal(imp->attribution_type, "attr_impression");
+    assert_true(imp->fact_at_unix_ms > W.base);
     page_free(p);
 }
 

@@ -109,6 +109,12 @@ static int consumers_on(world *w, const char *stream)
     return n;
 }
 
+/* The tool's summary line, or the whole output when it differs. */
+static void expect_out(const char *out, const char *want)
+{
+    if (!strstr(out, want)) fail_msg("want \"%s\" in the tool's output:\n%s", want, out);
+}
+
 static void sequence_range_into_shadow(void **state)
 {
     world *w = *state;
@@ -124,7 +130,7 @@ static void sequence_range_into_shadow(void **state)
     const char *args[] = {"--subject", src, "--from-seq", from, "--to-seq", to, "--to", shadow,
                           "--nats", th_env("NATS_URL"), NULL};
     assert_int_equal(ti_run(TOOL, args, out, sizeof out), 0);
-    assert_non_null(strstr(out, "selected=4 published=4 duplicates=0 failed=0"));
+    expect_out(out, "selected=4 published=4 duplicates=0 failed=0");
 
     natsMsg *got[MAXM];
     int n = ti_read_subject(w->js, TI_SHADOW_STREAM, shadow, got, MAXM);
@@ -134,7 +140,7 @@ static void sequence_range_into_shadow(void **state)
 
     /* the same run again: the ids are kept, the duplicate window drops all */
     assert_int_equal(ti_run(TOOL, args, out, sizeof out), 0);
-    assert_non_null(strstr(out, "selected=4 published=4 duplicates=4"));
+    expect_out(out, "selected=4 published=4 duplicates=4");
     n = ti_read_subject(w->js, TI_SHADOW_STREAM, shadow, got, MAXM);
     assert_int_equal(n, 4);
     ti_free_msgs(got, n);
@@ -144,7 +150,7 @@ static void sequence_range_into_shadow(void **state)
                         "--rewrite-msg-id", "--run-id", "r2", "--rate", "200", "--nats",
                         th_env("NATS_URL"), NULL};
     assert_int_equal(ti_run(TOOL, rw, out, sizeof out), 0);
-    assert_non_null(strstr(out, "selected=4 published=4 duplicates=0"));
+    expect_out(out, "selected=4 published=4 duplicates=0");
     n = ti_read_subject(w->js, TI_SHADOW_STREAM, shadow, got, MAXM);
     assert_int_equal(n, 8);
     for (int k = 0; k < 4; k++) assert_copy(got[4 + k], run, 3 + k, seq[3 + k], 0);
@@ -172,7 +178,7 @@ static void time_range_into_shadow(void **state)
     const char *args[] = {"--subject", src, "--since", since, "--until", until, "--to", shadow,
                           "--stream", TI_SRC_STREAM, "--nats", th_env("NATS_URL"), NULL};
     assert_int_equal(ti_run(TOOL, args, out, sizeof out), 0);
-    assert_non_null(strstr(out, "selected=4 published=4 duplicates=0 failed=0"));
+    expect_out(out, "selected=4 published=4 duplicates=0 failed=0");
     natsMsg *got[MAXM];
     int n = ti_read_subject(w->js, TI_SHADOW_STREAM, shadow, got, MAXM);
     assert_int_equal(n, 4);
@@ -197,7 +203,7 @@ static void dry_run_and_empty_selection_send_nothing(void **state)
     const char *dry[] = {"--subject", src, "--from-seq", from, "--to", shadow, "--dry-run",
                          "--nats", th_env("NATS_URL"), NULL};
     assert_int_equal(ti_run(TOOL, dry, out, sizeof out), 0);
-    assert_non_null(strstr(out, "selected=3 published=0"));
+    expect_out(out, "selected=3 published=0");
     int lines = 0;
     for (const char *p = out; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL)
         lines += strncmp(p, "seq=", 4) == 0;
@@ -211,7 +217,7 @@ static void dry_run_and_empty_selection_send_nothing(void **state)
                           th_env("NATS_URL"), NULL};
     long long t0 = th_now_ms();
     assert_int_equal(ti_run(TOOL, past, out, sizeof out), 0);
-    assert_non_null(strstr(out, "selected=0 published=0"));
+    expect_out(out, "selected=0 published=0");
     assert_true(th_now_ms() - t0 < 2500);
     const char *bad[] = {"--subject", src, NULL};
     assert_int_equal(ti_run(TOOL, bad, out, sizeof out), 2);

@@ -1,0 +1,13 @@
+-- 0018 archive_records: the record kept as its protobuf bytes.
+--
+-- G rendered every archive record (about 2.5 per event) as a ~2 KB JSON
+-- document that PostgreSQL then parsed into jsonb, and replay turned it back
+-- into protobuf field by field. As audit_records did in 0008: payload_pb
+-- holds the packed FToGArchiveRecordLite (the record of the ArchiveRecord
+-- G received; replay unpacks it), payload only a small summary an
+-- operator filters on (recordType, recordStatus as ingested,
+-- decisionReasonCode, the content's kind). Rows
+-- stored before this migration keep payload_pb NULL and their full JSON
+-- payload; replay still reads those. Adding a nullable column without a
+-- default rewrites no partition.
+ALTER TABLE archive_records ADD COLUMN IF NOT EXISTS payload_pb bytea;

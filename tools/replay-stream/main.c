@@ -55,6 +55,7 @@ static int connect_nats(rs_run *r)
     return s == NATS_OK ? 0 : fail_status("jetstream context", s, 0);
 }
 
+#define START_SLACK_MS 2000
 static int subscribe(rs_run *r)
 {
     jsSubOptions so;
@@ -65,8 +66,11 @@ static int subscribe(rs_run *r)
         so.Config.DeliverPolicy = js_DeliverByStartSequence;
         so.Config.OptStartSeq = r->o->from_seq;
     } else {
+        /* The server's start-time lookup is not exact to the millisecond
+         * (it was seen to start past messages stored just after --since):
+         * start a little earlier and let rs_select skip what is before. */
         so.Config.DeliverPolicy = js_DeliverByStartTime;
-        so.Config.OptStartTime = r->o->since_ms * 1000000LL;
+        so.Config.OptStartTime = (r->o->since_ms - START_SLACK_MS) * 1000000LL;
     }
     jsErrCode jerr = 0;
     natsStatus s = js_SubscribeSync(&r->sub, r->js, r->o->subject, NULL, &so, &jerr);
@@ -219,6 +223,21 @@ static void pump(rs_run *r)
     }
 }
 
+/* Consumer info read right after the consumer was made can miss what is
+ * already on its way to us (neither pending nor counted as delivered):
+ * before calling a selection empty, wait briefly for a first message.
+ * 1 when more may follow. */
+#define EMPTY_GRACE_MS 500
+static int first_message(rs_run *r)
+{
+    natsMsg *m = NULL;
+    int wait = r->o->idle_ms > 0 && r->o->idle_ms < EMPTY_GRACE_MS ? r->o->idle_ms : EMPTY_GRACE_MS;
+    if (natsSubscription_NextMsg(&m, r->sub, wait) != NATS_OK) return 0;
+    int done = handle(r, m);
+    natsMsg_Destroy(m);
+    return !done;
+}
+
 static void summary(const rs_run *r)
 {
     printf("replay-stream: stream=%s subject=%s to=%s selected=%ld published=%ld duplicates=%ld "
@@ -235,7 +254,7 @@ static int run(rs_run *r)
 {
     int any = 0;
     if (connect_nats(r) != 0 || subscribe(r) != 0 || snapshot_bounds(r, &any) != 0) return 1;
-    if (any) pump(r);
+    if (any || first_message(r)) pump(r);
     if (r->o->core && !r->o->dry_run && natsConnection_FlushTimeout(r->nc, 5000) != NATS_OK)
         r->failed++;
     summary(r);

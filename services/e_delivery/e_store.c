@@ -7,11 +7,13 @@
 #include "med/b64url.h"
 #include "med/ids.h"
 #include "med/reason.h"
-#include "med/rows.h"
+#include "med/pg_array.h"
 
 #define SQL_LOAD "e_load_delivery"
 #define SQL_CLAIM_MANY "e_claim_delivery_keys"
 #define SQL_INSERT_MANY "e_insert_deliveries"
+#define INSERT_TEXT_COLS 15
+#define INSERT_COLS (INSERT_TEXT_COLS + 1)
 
 med_rc e_store_prepare(med_pg *pg, med_err *err)
 {
@@ -20,48 +22,46 @@ med_rc e_store_prepare(med_pg *pg, med_err *err)
         rc = med_pg_prepare(pg, SQL_CLAIM_MANY,
             "INSERT INTO delivery_keys (response_reference, tenant_id, delivery_status, created_at) "
             "SELECT r.response_reference, r.tenant_id, r.delivery_status, now() "
-            "FROM jsonb_to_recordset($1::jsonb) AS r(response_reference text, tenant_id text, "
-            "delivery_status text) ON CONFLICT DO NOTHING RETURNING response_reference", 1, err);
+            "FROM unnest($1::text[], $2::text[], $3::text[]) AS r(response_reference, tenant_id, "
+            "delivery_status) ON CONFLICT DO NOTHING RETURNING response_reference", 3, err);
     if (rc == MED_OK)
         rc = med_pg_prepare(pg, SQL_INSERT_MANY,
             "INSERT INTO delivery_records (tenant_id, app_id, placement_id, response_reference, "
             "render_attempt_id, trace_key, request_key, attempt_key, opportunity_key, delivery_status, "
-            "final_reason_code, render_mode, source_id, expire_at, anchor_hash, payload, created_at) "
+            "final_reason_code, render_mode, source_id, expire_at, anchor_hash, payload, delivery_pb, "
+            "created_at) "
             "SELECT r.tenant_id, r.app_id, r.placement_id, r.response_reference, NULL, r.trace_key, "
             "r.request_key, r.attempt_key, r.opportunity_key, r.delivery_status, r.final_reason_code, "
-            "r.render_mode, r.source_id, r.expire_at::timestamptz, r.anchor_hash, r.payload, now() "
-            "FROM jsonb_to_recordset($1::jsonb) AS r(tenant_id text, app_id text, placement_id text, "
-            "response_reference text, trace_key text, request_key text, attempt_key text, "
-            "opportunity_key text, delivery_status text, final_reason_code text, render_mode text, "
-            "source_id text, expire_at text, anchor_hash text, payload jsonb)", 1, err);
+            "r.render_mode, r.source_id, r.expire_at::timestamptz, r.anchor_hash, r.payload::jsonb, "
+            "r.delivery_pb, now() "
+            "FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], "
+            "$7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], "
+            "$14::text[], $15::text[], $16::bytea[]) AS r(tenant_id, app_id, placement_id, "
+            "response_reference, trace_key, request_key, attempt_key, opportunity_key, "
+            "delivery_status, final_reason_code, render_mode, source_id, expire_at, anchor_hash, "
+            "payload, delivery_pb)", INSERT_COLS, err);
     if (rc == MED_OK)
         rc = med_pg_prepare(pg, SQL_LOAD,
-            "SELECT payload->>'deliveryPb' FROM delivery_records WHERE response_reference = $1 "
+            "SELECT med_delivery_pb_b64url(delivery_pb, payload) FROM delivery_records "
+            "WHERE response_reference = $1 "
             "ORDER BY created_at LIMIT 1", 1, err);
     return rc;
 }
 
-/* payload: the packed Delivery plus the fields a human reads first. */
+/* payload: what a human (or F, for the price it bills when it reads this
+ * row before the Delivery message) reads first; the Delivery itself is the
+ * delivery_pb column. */
 static char *payload_json(const e_store_row *row, med_err *err)
 {
-    size_t cap = med_b64url_encoded_len(row->delivery_len) + 1;
-    char *b64 = malloc(cap);
-    if (!b64 || med_b64url_encode(row->delivery, row->delivery_len, b64, cap) < 0) {
-        free(b64);
-        med_err_set(err, MED_ERR_NOMEM, MED_R_INFRA_NOMEM, NULL, "delivery payload");
-        return NULL;
-    }
     const e_outcome *o = row->outcome;
-    /* the price F bills when it reads this row before the Delivery message */
     const Mediation__V1__AuctionDecisionLite *ad = o->in.d ? o->in.d->auction_decision_lite : NULL;
     int priced = strcmp(o->dec.status, "served") == 0 && ad && ad->price;
-    json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:s}", "deliveryPb", b64,
+    json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:I, s:s}",
                           "deliveryStatus", o->dec.status, "finalReasonCode", o->dec.final_code,
                           "composeSource", o->compose_source, "rawReasonCode", o->dec.raw,
                           "winnerPriceMicros", (json_int_t)(priced ? ad->price->value_micros : 0),
                           "winnerCurrency",
                           priced && ad->price->currency ? ad->price->currency : "");
-    free(b64);
     char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
     json_decref(j);
     if (!text) med_err_set(err, MED_ERR_NOMEM, MED_R_INFRA_NOMEM, NULL, "delivery payload");
@@ -129,29 +129,21 @@ med_rc e_store_load(med_pg *pg, const char *tenant_id, const char *ref, uint8_t 
 
 /* ---- a batch: one claim and one insert statement per tenant ---- */
 
-static json_t *record_json(const e_store_row *row, const char *payload)
+/* One row's columns, in the insert's order; the strings must outlive the
+ * call (expire is the caller's buffer). */
+static void row_add(med_pg_cols *c, const e_store_row *row, const char *payload, char *expire)
 {
     const e_outcome *o = row->outcome;
-    char expire[32];
-    med_format_utc_ms(o->ttl.expire_at_ms, expire, sizeof expire);
+    med_format_utc_ms(o->ttl.expire_at_ms, expire, 32);
     const char *source = o->container.mode != E_MODE_NONE && o->in.winner ? o->in.winner->source_id : NULL;
-    json_error_t je;
-    json_t *j = json_object(), *p = json_loads(payload, 0, &je);
-    int bad = !j || !p || med_rows_put(j, "tenant_id", row->tenant_id) ||
-              med_rows_put(j, "app_id", row->app_id ? row->app_id : "") ||
-              med_rows_put(j, "placement_id", row->placement_id ? row->placement_id : "") ||
-              med_rows_put(j, "response_reference", o->response_reference) ||
-              med_rows_put(j, "trace_key", o->keys.trace_key) || med_rows_put(j, "request_key", o->keys.request_key) ||
-              med_rows_put(j, "attempt_key", na_null(o->keys.attempt_key)) ||
-              med_rows_put(j, "opportunity_key", o->keys.opportunity_key) ||
-              med_rows_put(j, "delivery_status", o->dec.status) ||
-              med_rows_put(j, "final_reason_code", o->dec.final_code) ||
-              med_rows_put(j, "render_mode", e_mode_name(o->container.mode)) || med_rows_put(j, "source_id", source) ||
-              med_rows_put(j, "expire_at", expire) || med_rows_put(j, "anchor_hash", na_null(row->anchor_hash));
-    if (!bad && json_object_set_new(j, "payload", p) == 0) return j;
-    if (bad) json_decref(p);
-    json_decref(j);
-    return NULL;
+    const char *t[INSERT_TEXT_COLS] = {
+        row->tenant_id, row->app_id ? row->app_id : "", row->placement_id ? row->placement_id : "",
+        o->response_reference, o->keys.trace_key, o->keys.request_key, na_null(o->keys.attempt_key),
+        o->keys.opportunity_key, o->dec.status, o->dec.final_code, e_mode_name(o->container.mode),
+        source, expire, na_null(row->anchor_hash), payload,
+    };
+    for (int k = 0; k < INSERT_TEXT_COLS; k++) med_pg_array_add_str(&c->col[k], t[k]);
+    med_pg_array_add(&c->col[INSERT_TEXT_COLS], row->delivery, row->delivery_len);
 }
 
 typedef struct many_ctx {
@@ -162,21 +154,17 @@ typedef struct many_ctx {
     size_t *stored_len;
 } many_ctx;
 
-static char *claims_json(const many_ctx *c)
+static med_rc claims_build(med_pg_cols *cols, const many_ctx *c, med_err *err)
 {
-    json_t *arr = json_array();
-    for (size_t i = 0; arr && i < c->n; i++) {
+    const uint32_t oids[3] = { MED_PG_OID_TEXT, MED_PG_OID_TEXT, MED_PG_OID_TEXT };
+    med_pg_cols_init(cols, oids, 3);
+    for (size_t i = 0; i < c->n; i++) {
         const e_outcome *o = c->rows[i]->outcome;
-        json_t *j = json_pack("{s:s, s:s, s:s}", "response_reference", o->response_reference,
-                              "tenant_id", c->rows[i]->tenant_id, "delivery_status", o->dec.status);
-        if (!j || json_array_append_new(arr, j) != 0) {
-            json_decref(arr);
-            arr = NULL;
-        }
+        med_pg_array_add_str(&cols->col[0], o->response_reference);
+        med_pg_array_add_str(&cols->col[1], c->rows[i]->tenant_id);
+        med_pg_array_add_str(&cols->col[2], o->dec.status);
     }
-    char *t = arr ? json_dumps(arr, JSON_COMPACT) : NULL;
-    json_decref(arr);
-    return t;
+    return med_pg_cols_finish(cols, err);
 }
 
 static int claimed(const PGresult *res, const char *ref)
@@ -186,11 +174,22 @@ static int claimed(const PGresult *res, const char *ref)
     return 0;
 }
 
+static PGresult *exec_cols(med_pg *pg, const char *stmt, const med_pg_cols *c, med_err *err)
+{
+    return med_pg_exec_prepared_bin(pg, stmt, c->n, c->values, c->lengths, c->formats, err);
+}
+
 /* Inserts the rows whose claim this batch won; the others load theirs. */
 static med_rc insert_winners(med_pg *pg, many_ctx *c, const PGresult *won, med_err *err)
 {
-    json_t *arr = json_array();
-    med_rc rc = arr ? MED_OK : med_err_set(err, MED_ERR_NOMEM, MED_R_INFRA_NOMEM, NULL, "rows");
+    uint32_t oids[INSERT_COLS];
+    for (int k = 0; k < INSERT_TEXT_COLS; k++) oids[k] = MED_PG_OID_TEXT;
+    oids[INSERT_TEXT_COLS] = MED_PG_OID_BYTEA;
+    med_pg_cols cols;
+    med_pg_cols_init(&cols, oids, INSERT_COLS);
+    char (*expire)[32] = calloc(c->n, sizeof *expire);
+    med_rc rc = expire ? MED_OK : med_err_set(err, MED_ERR_NOMEM, MED_R_INFRA_NOMEM, NULL, "rows");
+    size_t winners = 0;
     for (size_t i = 0; rc == MED_OK && i < c->n; i++) {
         const char *ref = c->rows[i]->outcome->response_reference;
         if (!claimed(won, ref)) {
@@ -200,19 +199,18 @@ static med_rc insert_winners(med_pg *pg, many_ctx *c, const PGresult *won, med_e
                                  "responseReference claimed without a readable row");
             continue;
         }
-        json_t *j = record_json(c->rows[i], c->payloads[i]);
-        if (!j || json_array_append_new(arr, j) != 0)
-            rc = med_err_set(err, MED_ERR_NOMEM, MED_R_INFRA_NOMEM, NULL, "rows");
+        row_add(&cols, c->rows[i], c->payloads[i], expire[i]);
+        winners++;
     }
-    char *text = rc == MED_OK && json_array_size(arr) > 0 ? json_dumps(arr, JSON_COMPACT) : NULL;
-    json_decref(arr);
-    if (rc != MED_OK || !text) return rc;
-    const char *v[1] = { text };
-    PGresult *res = med_pg_exec_prepared(pg, SQL_INSERT_MANY, 1, v, err);
-    free(text);
-    if (!res) return err->rc ? err->rc : MED_ERR_IO;
-    PQclear(res);
-    return MED_OK;
+    if (rc == MED_OK && winners > 0) rc = med_pg_cols_finish(&cols, err);
+    if (rc == MED_OK && winners > 0) {
+        PGresult *res = exec_cols(pg, SQL_INSERT_MANY, &cols, err);
+        if (!res) rc = err->rc ? err->rc : MED_ERR_IO;
+        PQclear(res);
+    }
+    med_pg_cols_free(&cols);
+    free(expire);
+    return rc;
 }
 
 static med_rc many_body(med_pg *pg, PGconn *conn, void *ud, med_err *err)
@@ -224,11 +222,11 @@ static med_rc many_body(med_pg *pg, PGconn *conn, void *ud, med_err *err)
         c->stored[i] = NULL;
         c->stored_len[i] = 0;
     }
-    char *claims = claims_json(c);
-    if (!claims) return med_err_set(err, MED_ERR_NOMEM, MED_R_INFRA_NOMEM, NULL, "claims");
-    const char *v[1] = { claims };
-    PGresult *won = med_pg_exec_prepared(pg, SQL_CLAIM_MANY, 1, v, err);
-    free(claims);
+    med_pg_cols claims;
+    med_rc crc = claims_build(&claims, c, err);
+    PGresult *won = crc == MED_OK ? exec_cols(pg, SQL_CLAIM_MANY, &claims, err) : NULL;
+    med_pg_cols_free(&claims);
+    if (crc != MED_OK) return crc;
     if (!won) return err->rc ? err->rc : MED_ERR_IO;
     med_rc rc = insert_winners(pg, c, won, err);
     PQclear(won);

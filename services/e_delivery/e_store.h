@@ -1,6 +1,7 @@
-/* delivery_records (migrations/0004): E is its only writer. The packed
- * Delivery rides in payload.deliveryPb (base64url) so a redelivered or
- * duplicate request is answered with the identical Delivery. */
+/* delivery_records (migrations/0004, 0019): E is its only writer. The
+ * packed Delivery is kept as bytes (delivery_pb; older rows: base64url in
+ * payload.deliveryPb) so a redelivered or duplicate request is answered
+ * with the identical Delivery. */
 #ifndef E_STORE_H
 #define E_STORE_H
 

@@ -51,7 +51,7 @@
     "FROM archive_records r WHERE $6::boolean "                                                  \
     "AND r.response_reference = ANY($2::text[]) AND r.created_at < $3::timestamptz "           \
     "UNION ALL SELECT 'd', d.response_reference, '', '', d.id, " MS("d.created_at")             \
-    ", NULL::bytea, d.payload->>'deliveryPb' FROM delivery_records d WHERE $7::boolean "       \
+    ", NULL::bytea, med_delivery_pb_b64url(d.delivery_pb, d.payload) FROM delivery_records d WHERE $7::boolean "       \
     "AND d.response_reference = ANY($2::text[]) AND d.created_at < $3::timestamptz"
 
 med_rc g_replay_store_prepare(med_pg *pg, med_err *err)

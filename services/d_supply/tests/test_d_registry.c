@@ -114,8 +114,7 @@ static void test_simulated_registration(void **state)
 {
     (void)state;
     const char *ra[] = {
-        "{\"simulatedOutcome\":\"fill\",\"simulatedPriceMicros\":1500000,"
-        "\"simulatedCreative\":{\"creativeId\":\"cr_sim\"}}",
+        "{\"simulatedOutcome\":\"fill\",\"simulatedPriceMicros\":1500000,\"simulatedCreative\":{\"creativeId\":\"cr_sim\"}}",
         "{\"simulatedOutcome\":\"no_fill\",\"simulatedNbr\":8}",
         "{\"simulatedOutcome\":\"timeout\"}",
         "{\"simulatedOutcome\":\"error\",\"simulatedHttpStatus\":429,\"simulatedLatencyMs\":7}",

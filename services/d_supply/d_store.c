@@ -50,70 +50,68 @@ static void failed(d_store *s, const char *what, const med_err *e)
     d_redis_link_failed(&s->link, what, e);
 }
 
-static d_rd_lock take_lock(d_store *s, med_redis *r, d_guard *g)
-{
-    int acquired = 0;
-    med_err e;
-    if (med_redis_set_nx(r, g->lock_key, g->lock_val, g->lock_len, s->ttl_ms, &acquired, &e) != MED_OK) {
-        failed(s, "lock", &e);
-        return D_RD_LOCK_DOWN;
-    }
-    return acquired ? D_RD_LOCK_ACQUIRED : D_RD_LOCK_HELD;
-}
+/* One round trip for what observe needs, atomic on the server: take the
+ * lock (SET NX PX), read the stored output, and when the lock is someone
+ * else's and there is no output yet, read the holder's lock. The reply is
+ * one tag byte and its bytes:
+ *   'A' acquired, no output      'a' acquired + output
+ *   'o' held + output            'h' held, no output + the holder's lock
+ * A repeat after a lost reply (med_redis_eval retries once) finds our own
+ * lock value and answers "acquired" again. */
+static const char D_GUARD_OBSERVE_LUA[] =
+    "local mine = redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2])\n"
+    "local lock = nil\n"
+    "if not mine then\n"
+    "  lock = redis.call('GET', KEYS[1])\n"
+    "  if lock == ARGV[1] then mine = true end\n"
+    "end\n"
+    "local out = redis.call('GET', KEYS[2])\n"
+    "if mine then\n"
+    "  if out then return 'a' .. out end\n"
+    "  return 'A'\n"
+    "end\n"
+    "if out then return 'o' .. out end\n"
+    "return 'h' .. (lock or '')\n";
 
-static d_rd_out read_output(d_store *s, med_redis *r, d_guard *g)
+static d_rd_out decode_output(d_guard *g, const uint8_t *v, size_t n)
 {
-    uint8_t *v = NULL;
-    size_t n = 0;
     med_err e;
-    med_rc rc = med_redis_get(r, g->out_key, &v, &n, &e);
-    if (rc == MED_ERR_NOT_FOUND) return D_RD_OUT_ABSENT;
-    if (rc != MED_OK) {
-        failed(s, "read output", &e);
-        return D_RD_OUT_DOWN;
-    }
-    rc = d_rd_record_decode(v, n, &g->reuse, &e);
-    free(v);
-    if (rc == MED_OK) return D_RD_OUT_FOUND;
+    if (d_rd_record_decode(v, n, &g->reuse, &e) == MED_OK) return D_RD_OUT_FOUND;
     /* A record this version cannot read is as good as none: route again
      * and overwrite it. */
     log_redis(g->out_key, &e);
     return D_RD_OUT_ABSENT;
 }
 
-/* The holder's deadline; 0 when the lock vanished or does not decode,
- * -1 when Redis did not answer. */
-static int64_t holder_deadline(d_store *s, med_redis *r, d_guard *g)
-{
-    uint8_t *v = NULL;
-    size_t n = 0;
-    med_err e;
-    med_rc rc = med_redis_get(r, g->lock_key, &v, &n, &e);
-    if (rc == MED_ERR_NOT_FOUND) return 0;
-    if (rc != MED_OK) {
-        failed(s, "read lock", &e);
-        return -1;
-    }
-    int64_t at = d_rd_lock_deadline(v, n);
-    free(v);
-    return at;
-}
-
-/* The Redis reads behind the verdict, in an order without a gap: the
- * holder stores its output before its lock can lapse, so after our SET NX
- * either we hold the lock, or the output read below sees the holder's
- * result, or the holder is still at work. */
+/* The Redis reads behind the verdict, in one script so there is no gap:
+ * the holder stores its output before its lock can lapse, so either we
+ * hold the lock, or we see the holder's result, or the holder is still at
+ * work (its deadline is in its lock). */
 static void observe(d_store *s, d_guard *g, d_rd_view *v)
 {
     med_redis *r = redis(s);
     if (!r) return;   /* lock and output stay DOWN */
-    v->lock = take_lock(s, r, g);
-    if (v->lock == D_RD_LOCK_DOWN) return;
-    v->out = read_output(s, r, g);
-    if (v->lock != D_RD_LOCK_HELD || v->out != D_RD_OUT_ABSENT) return;
-    int64_t at = holder_deadline(s, r, g);
-    if (at < 0) v->lock = D_RD_LOCK_DOWN;
-    else v->holder_deadline_unix_ms = at;
+    char ttl[24];
+    snprintf(ttl, sizeof ttl, "%lld", (long long)(s->ttl_ms > 0 ? s->ttl_ms : 1));
+    const char *keys[2] = { g->lock_key, g->out_key };
+    const void *args[2] = { g->lock_val, ttl };
+    size_t lens[2] = { g->lock_len, strlen(ttl) };
+    med_redis_reply reply = { 0 };
+    med_err e;
+    med_rc rc = med_redis_eval(r, D_GUARD_OBSERVE_LUA, 2, keys, 2, args, lens, &reply, &e);
+    if (rc == MED_OK && (reply.kind != MED_REDIS_REPLY_BYTES || reply.len == 0))
+        rc = med_err_set(&e, MED_ERR_IO, MED_R_INFRA_REDIS_ERROR, NULL, "unexpected guard reply");
+    if (rc != MED_OK) {
+        failed(s, "lock", &e);
+        med_redis_reply_clear(&reply);
+        return;
+    }
+    const uint8_t tag = reply.bytes[0], *rest = reply.bytes + 1;
+    size_t rest_len = reply.len - 1;
+    v->lock = tag == 'A' || tag == 'a' ? D_RD_LOCK_ACQUIRED : D_RD_LOCK_HELD;
+    v->out = tag == 'a' || tag == 'o' ? decode_output(g, rest, rest_len) : D_RD_OUT_ABSENT;
+    if (tag == 'h') v->holder_deadline_unix_ms = rest_len ? d_rd_lock_deadline(rest, rest_len) : 0;
+    med_redis_reply_clear(&reply);
 }
 
 static int guard_keys(const d_guard_in *in, d_guard *g)

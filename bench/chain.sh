@@ -75,10 +75,7 @@ echo; echo "=== 2. messaging ceiling: one JetStream hop (publish + pull + core r
 "$BUILD/bench/js_hop" "$NATS_URL" "$DUR" 32 600
 
 echo; echo "=== 3. peak: POST /v1/opportunities, wrk -t2 -c$CONNS -d${DUR}s"
-if [ -n "${BENCH_PG_STATS:-}" ]; then
-    psql_admin -c "CREATE EXTENSION IF NOT EXISTS pg_stat_statements" \
-               -c "SELECT pg_stat_statements_reset()" >/dev/null
-fi
+pg_stats_reset
 cpu0=$(stack_cpu_all $STAGES)
 # BENCH_PERF=1: a system-wide CPU profile of the peak phase (call graphs),
 # summarised per process and symbol after the run.
@@ -109,10 +106,7 @@ if [ "$SERVED_PCT" -lt 90 ]; then
 fi
 if [ -n "${BENCH_PG_STATS:-}" ]; then
     echo "PostgreSQL statements of the peak by total time:"
-    psql_admin -F ' | ' -c "SELECT round(total_exec_time)::bigint AS ms, calls, rows,
-        round((total_exec_time / greatest(calls, 1))::numeric, 2) AS ms_per_call,
-        left(regexp_replace(query, '\\s+', ' ', 'g'), 110)
-        FROM pg_stat_statements ORDER BY total_exec_time DESC LIMIT 20"
+    pg_stats_print 20
 fi
 PEAK=$(sed -E 's/.*rps=([0-9.]+).*/\1/' "$BENCH_DIR/peak.txt")
 

@@ -127,10 +127,7 @@ fi
 # BENCH_PG_STATS=1 starts PostgreSQL with pg_stat_statements and prints the
 # statements that cost the most time, from the start of the ingest through
 # G's drain (see stack_up: PG_EXTRA_OPTS reaches tests/harness/infra.sh).
-if [ -n "${BENCH_PG_STATS:-}" ]; then
-    psql_admin -c "CREATE EXTENSION IF NOT EXISTS pg_stat_statements" \
-               -c "SELECT pg_stat_statements_reset()" >/dev/null
-fi
+pg_stats_reset
 
 echo; echo "=== 3. sustained ingest: wrk -t2 -c$CONNS -d${DUR}s, 100 events per batch"
 ( for s in $(seq 1 $((DUR + 1))); do sleep 1; echo "t=${s}s $(counts)"; done ) > "$BENCH_DIR/lag.txt" &
@@ -155,10 +152,7 @@ echo "G drained $((AR - AR1)) more rows in $(echo "$(date +%s.%N) - $t0" | bc | 
 
 if [ -n "${BENCH_PG_STATS:-}" ]; then
     echo; echo "=== 4b. PostgreSQL statements by total time (ingest + drain)"
-    psql_admin -F ' | ' -c "SELECT round(total_exec_time)::bigint AS ms, calls, rows,
-        round((total_exec_time / greatest(calls, 1))::numeric, 2) AS ms_per_call,
-        left(regexp_replace(query, '\\s+', ' ', 'g'), 110)
-        FROM pg_stat_statements ORDER BY total_exec_time DESC LIMIT 25"
+    pg_stats_print 25
 fi
 
 echo; echo "=== 5. closure lag"

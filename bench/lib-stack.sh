@@ -11,6 +11,20 @@ BENCH_DIR=${BENCH_DIR:-/tmp/bench-stack.$$}
 STACK_PIDS=()
 # psql as the cluster's admin on the stack's database (after stack_up).
 psql_admin() { psql "$PG_ADMIN_DSN" -XAtq "$@"; }
+# With BENCH_PG_STATS set (PostgreSQL started with pg_stat_statements
+# preloaded): forget what was measured so far / print the top statements.
+pg_stats_reset() {
+    [ -n "${BENCH_PG_STATS:-}" ] || return 0
+    psql_admin -c "CREATE EXTENSION IF NOT EXISTS pg_stat_statements" \
+               -c "SELECT pg_stat_statements_reset()" >/dev/null
+}
+pg_stats_print() { # limit
+    [ -n "${BENCH_PG_STATS:-}" ] || return 0
+    psql_admin -F ' | ' -c "SELECT round(total_exec_time)::bigint AS ms, calls, rows,
+        round((total_exec_time / greatest(calls, 1))::numeric, 2) AS ms_per_call,
+        left(regexp_replace(query, '\\s+', ' ', 'g'), 110)
+        FROM pg_stat_statements ORDER BY total_exec_time DESC LIMIT $1"
+}
 
 bench_free_port() {
     local p

@@ -3,6 +3,7 @@
  * that grows with every new server session: a statement is prepared on the
  * current session when its recorded generation is stale. */
 #include "med/pg.h"
+#include "med/pg_array.h"
 #include "med/log.h"
 #include "med/names.h"
 #include "med/reason.h"
@@ -301,6 +302,11 @@ PGresult *med_pg_exec_prepared(med_pg *pg, const char *name, int nparams,
                                const char *const *values, med_err *err)
 {
     return med_pg_exec_prepared_bin(pg, name, nparams, values, NULL, NULL, err);
+}
+
+PGresult *med_pg_exec_cols(med_pg *pg, const char *name, const med_pg_cols *c, med_err *err)
+{
+    return med_pg_exec_prepared_bin(pg, name, c->n, c->values, c->lengths, c->formats, err);
 }
 
 PGresult *med_pg_exec_prepared_bin(med_pg *pg, const char *name, int nparams,

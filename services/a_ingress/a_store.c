@@ -245,9 +245,7 @@ typedef struct many_q {
 static med_rc many_tx(med_pg *pg, PGconn *conn, void *ud, med_err *err)
 {
     many_q *q = ud;
-    const med_pg_cols *c = &q->cols;
-    PGresult *res = med_pg_exec_prepared_bin(pg, STMT_OPP_MANY, c->n, c->values, c->lengths,
-                                             c->formats, err);
+    PGresult *res = med_pg_exec_cols(pg, STMT_OPP_MANY, &q->cols, err);
     if (!res) return err->rc;
     med_rc rc = med_pg_result_err(res, conn, err);
     for (size_t i = 0; rc == MED_OK && i < q->n; i++) {

@@ -174,11 +174,6 @@ static int claimed(const PGresult *res, const char *ref)
     return 0;
 }
 
-static PGresult *exec_cols(med_pg *pg, const char *stmt, const med_pg_cols *c, med_err *err)
-{
-    return med_pg_exec_prepared_bin(pg, stmt, c->n, c->values, c->lengths, c->formats, err);
-}
-
 /* Inserts the rows whose claim this batch won; the others load theirs. */
 static med_rc insert_winners(med_pg *pg, many_ctx *c, const PGresult *won, med_err *err)
 {
@@ -204,7 +199,7 @@ static med_rc insert_winners(med_pg *pg, many_ctx *c, const PGresult *won, med_e
     }
     if (rc == MED_OK && winners > 0) rc = med_pg_cols_finish(&cols, err);
     if (rc == MED_OK && winners > 0) {
-        PGresult *res = exec_cols(pg, SQL_INSERT_MANY, &cols, err);
+        PGresult *res = med_pg_exec_cols(pg, SQL_INSERT_MANY, &cols, err);
         if (!res) rc = err->rc ? err->rc : MED_ERR_IO;
         PQclear(res);
     }
@@ -224,7 +219,7 @@ static med_rc many_body(med_pg *pg, PGconn *conn, void *ud, med_err *err)
     }
     med_pg_cols claims;
     med_rc crc = claims_build(&claims, c, err);
-    PGresult *won = crc == MED_OK ? exec_cols(pg, SQL_CLAIM_MANY, &claims, err) : NULL;
+    PGresult *won = crc == MED_OK ? med_pg_exec_cols(pg, SQL_CLAIM_MANY, &claims, err) : NULL;
     med_pg_cols_free(&claims);
     if (crc != MED_OK) return crc;
     if (!won) return err->rc ? err->rc : MED_ERR_IO;

@@ -188,16 +188,9 @@ static med_rc run1_done(med_pg *pg, const char *stmt, const char *p1, med_err *e
     return MED_OK;
 }
 
-/* Runs a statement whose parameters are c's columns (finished); the
- * result (NULL on failure, err set) is the caller's. */
-static PGresult *run_cols(med_pg *pg, const char *stmt, const med_pg_cols *c, med_err *err)
-{
-    return med_pg_exec_prepared_bin(pg, stmt, c->n, c->values, c->lengths, c->formats, err);
-}
-
 static med_rc run_cols_done(med_pg *pg, const char *stmt, const med_pg_cols *c, med_err *err)
 {
-    PGresult *res = run_cols(pg, stmt, c, err);
+    PGresult *res = med_pg_exec_cols(pg, stmt, c, err);
     if (!res) return err->rc ? err->rc : MED_ERR_IO;
     PQclear(res);
     return MED_OK;
@@ -348,7 +341,7 @@ static med_rc write_groups(med_pg *pg, PGconn *conn, const med_pg_cols *keys,
     *aborted = 0;
     med_rc rc = exec_simple(conn, "SAVEPOINT g_write", err);
     if (rc != MED_OK) return rc;
-    PGresult *res = run_cols(pg, STMT_LOAD, keys, err);
+    PGresult *res = med_pg_exec_cols(pg, STMT_LOAD, keys, err);
     rc = res ? loaded_take(res, out, err) : (err->rc ? err->rc : MED_ERR_IO);
     if (rc == MED_OK) {
         plan_groups(out, pp);
@@ -430,7 +423,7 @@ static med_rc claim_keys(med_pg *pg, ingest_q *q, med_err *err)
         med_pg_array_add_str(&c.col[CLAIM_DIGEST], r->payload_digest);
     }
     med_rc rc = med_pg_cols_finish(&c, err);
-    PGresult *res = rc == MED_OK ? run_cols(pg, STMT_CLAIM, &c, err) : NULL;
+    PGresult *res = rc == MED_OK ? med_pg_exec_cols(pg, STMT_CLAIM, &c, err) : NULL;
     med_pg_cols_free(&c);
     if (!res) return rc != MED_OK ? rc : (err->rc ? err->rc : MED_ERR_IO);
     for (size_t k = 0; k < q->n; k++) {
@@ -493,7 +486,7 @@ static PGresult *run_batch_keys(med_pg *pg, const char *stmt, const ingest_q *q,
                                 med_err *err)
 {
     med_pg_cols c;
-    PGresult *res = batch_keys(q, won_only, &c, err) == MED_OK ? run_cols(pg, stmt, &c, err) : NULL;
+    PGresult *res = batch_keys(q, won_only, &c, err) == MED_OK ? med_pg_exec_cols(pg, stmt, &c, err) : NULL;
     med_pg_cols_free(&c);
     return res;
 }
@@ -534,7 +527,7 @@ static med_rc lock_groups(med_pg *pg, PGconn *conn, ingest_q *q, med_err *err)
     med_rc rc = exec_simple(conn, "SAVEPOINT g_lock", err);
     if (rc != MED_OK) return rc;
     med_err_clear(&q->write_err);
-    PGresult *res = run_cols(pg, STMT_LOAD, &q->group_keys, &q->write_err);
+    PGresult *res = med_pg_exec_cols(pg, STMT_LOAD, &q->group_keys, &q->write_err);
     if (res) {
         PQclear(res);
         return exec_simple(conn, "RELEASE SAVEPOINT g_lock", err);

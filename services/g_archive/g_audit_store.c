@@ -59,8 +59,7 @@ static med_rc columns_build(med_pg_cols *c, const g_audit_row *rows, const size_
 static med_rc append_tx(med_pg *pg, PGconn *conn, void *ud, med_err *err)
 {
     const med_pg_cols *c = ud;
-    PGresult *res = med_pg_exec_prepared_bin(pg, STMT_APPEND, c->n, c->values, c->lengths,
-                                             c->formats, err);
+    PGresult *res = med_pg_exec_cols(pg, STMT_APPEND, c, err);
     if (!res) return err->rc;
     med_rc rc = med_pg_result_err(res, conn, err);
     PQclear(res);

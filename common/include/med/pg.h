@@ -38,6 +38,11 @@ PGresult *med_pg_exec_prepared(med_pg *pg, const char *name, int nparams,
 PGresult *med_pg_exec_prepared_bin(med_pg *pg, const char *name, int nparams,
                                    const char *const *values, const int *lengths,
                                    const int *formats, med_err *err);
+/* A batch statement whose parameters are the (finished) binary array
+ * columns of c, in order (med/pg_array.h). Same result contract. */
+struct med_pg_cols;
+PGresult *med_pg_exec_cols(med_pg *pg, const char *name, const struct med_pg_cols *c,
+                           med_err *err);
 
 /* BEGIN; SELECT set_config('app.tenant_id', tenant, true); fn; COMMIT.
  * Rolls back when fn fails. Retries the whole transaction (up to

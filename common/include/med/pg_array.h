@@ -1,7 +1,7 @@
 /* One-dimensional PostgreSQL arrays in the binary wire format (array_recv),
  * for batch statements of the form
  *   INSERT ... SELECT ... FROM unnest($1::text[], $2::bytea[], ...)
- * sent with med_pg_exec_prepared_bin (parameter format 1).
+ * sent with med_pg_exec_cols / med_pg_exec_prepared_bin (parameter format 1).
  *
  * Why not a jsonb document per batch: the server lexes JSON one character
  * at a time, and bytea inside it travels as hex (twice the bytes, decoded
@@ -51,7 +51,7 @@ med_rc med_pg_array_finish(med_pg_array *a, med_err *err);
 void med_pg_array_free(med_pg_array *a);
 
 /* A batch statement's parameters: one binary array per column, ready for
- * med_pg_exec_prepared_bin(pg, stmt, c.n, c.values, c.lengths, c.formats).
+ * med_pg_exec_cols(pg, stmt, &c, err).
  * Add elements with med_pg_array_add*(&c.col[i], ...), row by row. */
 #define MED_PG_COLS_MAX 32
 typedef struct med_pg_cols {

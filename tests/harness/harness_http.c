@@ -40,6 +40,19 @@ char *th_opportunity_body(const char *session, const char *trigger, const char *
     return b;
 }
 
+natsSubscription *th_stream_reader(jsCtx *js, const char *subject, uint64_t start_seq)
+{
+    jsSubOptions so;
+    jsSubOptions_Init(&so);
+    so.Config.DeliverPolicy = js_DeliverByStartSequence;
+    so.Config.OptStartSeq = start_seq;
+    so.Config.AckPolicy = js_AckNone;
+    natsSubscription *sub = NULL;
+    jsErrCode jerr = 0;
+    assert_int_equal(js_SubscribeSync(&sub, js, subject, NULL, &so, &jerr), NATS_OK);
+    return sub;
+}
+
 void th_publish_opportunity_request(jsCtx *js, const char *tenant, const char *body,
                                     const char *client_request_id, char *request_key,
                                     size_t cap)

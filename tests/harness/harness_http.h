@@ -25,6 +25,11 @@ void th_publish_opportunity_request(jsCtx *js, const char *tenant, const char *b
                                     const char *client_request_id, char *request_key,
                                     size_t cap);
 
+/* An ephemeral consumer reading subject from stream sequence start_seq on:
+ * what the stream holds, not what was published (duplicates dropped by the
+ * Nats-Msg-Id window never show up). Fails the test if it cannot subscribe. */
+natsSubscription *th_stream_reader(jsCtx *js, const char *subject, uint64_t start_seq);
+
 /* Sends body (NULL for none) to the edge on port and parses the JSON answer
  * (fails the test when it is not JSON). *status gets the HTTP status. */
 json_t *th_edge_json(int port, const char *method, const char *path, const char *body,

@@ -42,22 +42,6 @@ static uint64_t stream_last_seq(world *w, const char *stream)
     return th_stream_last_seq(w->js, stream);
 }
 
-/* An ephemeral consumer reading subject from stream sequence start_seq on:
- * what the stream holds, not what was published (duplicates dropped by the
- * Nats-Msg-Id window never show up here). */
-static natsSubscription *stream_reader(world *w, const char *subject, uint64_t start_seq)
-{
-    jsSubOptions so;
-    jsSubOptions_Init(&so);
-    so.Config.DeliverPolicy = js_DeliverByStartSequence;
-    so.Config.OptStartSeq = start_seq;
-    so.Config.AckPolicy = js_AckNone;
-    natsSubscription *sub = NULL;
-    jsErrCode jerr = 0;
-    assert_int_equal(js_SubscribeSync(&sub, w->js, subject, NULL, &so, &jerr), NATS_OK);
-    return sub;
-}
-
 static char *random_hex(char *out, int n)
 {
     static const char hex[] = "0123456789abcdef";
@@ -128,7 +112,7 @@ static void request_crosses_all_five_stages(void **state)
 
     /* The durable copy in MED_DELIVERY carries the same headers and the
      * hop of every stage, in order. */
-    natsSubscription *sub = stream_reader(w, MED_SUBJ_DELIVERY, start);
+    natsSubscription *sub = th_stream_reader(w->js, MED_SUBJ_DELIVERY, start);
     natsMsg *m = NULL;
     int found = 0;
     while (!found && natsSubscription_NextMsg(&m, sub, 5000) == NATS_OK) {
@@ -172,7 +156,7 @@ static void publish_request(world *w, const char *client_request_id, char *reque
 static void count_deliveries(world *w, uint64_t start, char keys[][64], int *counts, int n,
                              int timeout_ms)
 {
-    natsSubscription *sub = stream_reader(w, MED_SUBJ_DELIVERY, start);
+    natsSubscription *sub = th_stream_reader(w->js, MED_SUBJ_DELIVERY, start);
     long long end = th_now_ms() + timeout_ms;
     int distinct = 0;
     natsMsg *m = NULL;
@@ -226,7 +210,7 @@ static void killed_stages_lose_nothing(void **state)
 static Mediation__V1__DeadLetter *await_dead_letter(world *w, uint64_t start,
                                                     const char *request_key, int timeout_ms)
 {
-    natsSubscription *sub = stream_reader(w, "med.dlq.b.v1", start);
+    natsSubscription *sub = th_stream_reader(w->js, "med.dlq.b.v1", start);
     long long end = th_now_ms() + timeout_ms;
     Mediation__V1__DeadLetter *found = NULL;
     natsMsg *m = NULL;

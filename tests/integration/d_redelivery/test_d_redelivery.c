@@ -59,20 +59,6 @@ static natsSubscription *core_sub(world *w, const char *subject)
     return sub;
 }
 
-/* What the stream holds from start_seq on. */
-static natsSubscription *stream_reader(world *w, const char *subject, uint64_t start_seq)
-{
-    jsSubOptions so;
-    jsSubOptions_Init(&so);
-    so.Config.DeliverPolicy = js_DeliverByStartSequence;
-    so.Config.OptStartSeq = start_seq;
-    so.Config.AckPolicy = js_AckNone;
-    natsSubscription *sub = NULL;
-    jsErrCode jerr = 0;
-    assert_int_equal(js_SubscribeSync(&sub, w->js, subject, NULL, &so, &jerr), NATS_OK);
-    return sub;
-}
-
 static int has_request_key(natsMsg *m, const char *request_key)
 {
     const char *rk = NULL;
@@ -96,7 +82,7 @@ static natsMsg *next_of(natsSubscription *sub, const char *request_key, int time
 /* Messages of request_key the stream holds on subject from start_seq. */
 static int stream_count(world *w, const char *subject, uint64_t start_seq, const char *request_key)
 {
-    natsSubscription *sub = stream_reader(w, subject, start_seq);
+    natsSubscription *sub = th_stream_reader(w->js, subject, start_seq);
     int n = 0;
     natsMsg *m = NULL;
     while (natsSubscription_NextMsg(&m, sub, 1000) == NATS_OK) {
@@ -144,7 +130,7 @@ typedef struct routable {
 
 static void routable_take(world *w, uint64_t start, routable *r)
 {
-    natsSubscription *sub = stream_reader(w, MED_SUBJ_D_ROUTABLE, start);
+    natsSubscription *sub = th_stream_reader(w->js, MED_SUBJ_D_ROUTABLE, start);
     r->msg = next_of(sub, r->request_key, 20000);
     natsSubscription_Destroy(sub);
     if (!r->msg) fail_msg("no PolicyDecision for %s on %s", r->request_key, MED_SUBJ_D_ROUTABLE);

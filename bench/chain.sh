@@ -77,20 +77,10 @@ echo; echo "=== 2. messaging ceiling: one JetStream hop (publish + pull + core r
 echo; echo "=== 3. peak: POST /v1/opportunities, wrk -t2 -c$CONNS -d${DUR}s"
 pg_stats_reset
 cpu0=$(stack_cpu_all $STAGES)
-# BENCH_PERF=1: a system-wide CPU profile of the peak phase (call graphs),
-# summarised per process and symbol after the run.
-if [ "${BENCH_PERF:-0}" = 1 ] && command -v perf >/dev/null; then
-    perf record -a -g -F 499 -o "$BENCH_DIR/perf.data" -- sleep "$DUR" >/dev/null 2>&1 &
-    PERF_PID=$!
-fi
+perf_start "$DUR"
 wrk -t2 -c"$CONNS" -d"${DUR}s" --timeout 5s -s "$LUA" "$EDGE_URL" | grep FIGURES | tee "$BENCH_DIR/peak.txt"
 cpu1=$(stack_cpu_all $STAGES)
-if [ -n "${PERF_PID:-}" ]; then
-    wait "$PERF_PID"
-    perf report -i "$BENCH_DIR/perf.data" --no-children --sort comm,dso,sym --stdio 2>/dev/null \
-        | grep -E '^ +[0-9]' | head -"${BENCH_PERF_TOP:-60}" > "$BENCH_DIR/perf-top.txt"
-    echo "CPU profile of the peak (top symbols): $BENCH_DIR/perf-top.txt"
-fi
+perf_finish
 cpu_report "CPU per opportunity (us):" "$cpu0" "$cpu1" "$(sed -E 's/.*requests=([0-9]+).*/\1/' "$BENCH_DIR/peak.txt")"
 # What the load was answered: a run whose requests were rejected upstream
 # measures the short error path, not the chain. Below 90 % served the

@@ -141,3 +141,20 @@ cpu_report() {
     done
     echo "$line"
 }
+
+# BENCH_PERF=1: a system-wide CPU profile (call graphs) of the next $1
+# seconds, summarised per process and symbol by perf_finish.
+perf_start() { # seconds
+    PERF_PID=
+    if [ "${BENCH_PERF:-0}" = 1 ] && command -v perf >/dev/null; then
+        perf record -a -g -F 499 -o "$BENCH_DIR/perf.data" -- sleep "$1" >/dev/null 2>&1 &
+        PERF_PID=$!
+    fi
+}
+perf_finish() {
+    [ -n "${PERF_PID:-}" ] || return 0
+    wait "$PERF_PID"
+    perf report -i "$BENCH_DIR/perf.data" --no-children --sort comm,dso,sym --stdio 2>/dev/null \
+        | grep -E '^ +[0-9]' | head -"${BENCH_PERF_TOP:-60}" > "$BENCH_DIR/perf-top.txt"
+    echo "CPU profile (top symbols): $BENCH_DIR/perf-top.txt"
+}

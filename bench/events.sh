@@ -150,14 +150,18 @@ echo; echo "=== 3. sustained ingest: wrk -t2 -c$CONNS -d${DUR}s, 100 events per 
 ( for s in $(seq 1 $((DUR + 1))); do sleep 1; echo "t=${s}s $(lag_sample)"; done ) > "$BENCH_DIR/lag.txt" &
 SAMPLER=$!
 cpu0=$(stack_cpu_all $STAGES)
+wal0=$(psql_admin -c "SELECT pg_current_wal_lsn()")
 perf_start "$DUR"
 DELIV=$DELIV wrk -t2 -c"$CONNS" -d"${DUR}s" --timeout 10s --latency -s "$LUA" "$EDGE_URL" | grep FIGURES
 cpu1=$(stack_cpu_all $STAGES)
+wal1=$(psql_admin -c "SELECT pg_current_wal_lsn()")
 perf_finish
 wait "$SAMPLER"
 read -r EV1 AR1 <<<"$(counts)"
 echo "accepted events committed by F: $((EV1 - EV0)); archive rows written by G: $((AR1 - AR0))"
 cpu_report "CPU per accepted event during the run (us):" "$cpu0" "$cpu1" "$((EV1 - EV0))"
+psql_admin -c "SELECT 'WAL written during the run: ' || pg_size_pretty(pg_wal_lsn_diff('$wal1', '$wal0')) ||
+    ', ' || round(pg_wal_lsn_diff('$wal1', '$wal0') / greatest($((EV1 - EV0)), 1)) || ' B per accepted event'"
 
 echo; echo "=== 4. archive lag (events stored vs archive rows written, cumulative, from the statistics collector)"
 awk -v e0="$SE0" -v a0="$SA0" '{split($0, f, " "); printf "%s events=%d archived=%d\n", f[1], f[2] - e0, f[3] - a0}' "$BENCH_DIR/lag.txt"
@@ -176,6 +180,8 @@ echo "G drained $((AR - AR1)) more rows in $(echo "$t1 - $t0" | bc | cut -c1-5) 
 if [ -n "${BENCH_PG_STATS:-}" ]; then
     echo; echo "=== 4b. PostgreSQL statements by total time (ingest + drain)"
     pg_stats_print 25
+    echo; echo "=== 4c. rows written per table (whole bench: table | ins | upd | hot_upd | del)"
+    pg_table_writes_print
 fi
 
 echo; echo "=== 5. closure lag"

@@ -26,6 +26,16 @@ pg_stats_print() { # limit
         FROM pg_stat_statements ORDER BY total_exec_time DESC LIMIT $1"
 }
 
+# With BENCH_PG_STATS set: rows written per table (partitions summed into
+# their parent), and how many updates were HOT (no index writes).
+pg_table_writes_print() {
+    [ -n "${BENCH_PG_STATS:-}" ] || return 0
+    psql_admin -F ' | ' -c "SELECT coalesce(i.inhparent::regclass::text, s.relname) AS tbl,
+        sum(n_tup_ins) AS ins, sum(n_tup_upd) AS upd, sum(n_tup_hot_upd) AS hot_upd, sum(n_tup_del) AS del
+        FROM pg_stat_user_tables s LEFT JOIN pg_inherits i ON i.inhrelid = s.relid
+        GROUP BY 1 HAVING sum(n_tup_ins + n_tup_upd + n_tup_del) > 0 ORDER BY 2 DESC"
+}
+
 bench_free_port() {
     local p
     for _ in $(seq 1 200); do

@@ -501,6 +501,17 @@ static void test_money_uniqueness(void **state)
     expect_state(r, "23505", "same record_key again");
     r = run_as(w->app, w->t2, arc, w->t2, w->run, w->run, "now()");
     expect_state(r, "23505", "same record_key, another tenant");
+    /* the claim is per statement (0021): one taken key refuses the whole batch */
+    r = run_as(w->app, w->t1,
+               "INSERT INTO archive_records (tenant_id, record_key, record_type, record_status, payload_digest,"
+               " trace_key, decision_reason_code, output_at, version_anchors)"
+               " SELECT '%s', k, 'billable_fact', 'committed', d, 'trace_%s', 'f_facts_mapped', now(), '{}'"
+               " FROM (VALUES ('rk3_%s', 'digest3'), ('rk_%s', 'digest_other')) AS v(k, d)",
+               w->t1, w->run, w->run, w->run);
+    expect_state(r, "23505", "a batch with one key archived under another digest");
+    r = run_as(w->app, w->t1, "SELECT count(*) FROM archive_record_keys WHERE record_key = 'rk3_%s'", w->run);
+    expect_ok(r, "count rk3");
+    assert_string_equal(r.val, "0");
     r = run_as(w->app, w->t1, "DELETE FROM archive_records WHERE record_key = 'rk_%s'", w->run);
     expect_state(r, "42501", "delete an archive record");
     r = run_as(w->app, w->t1, "UPDATE archive_records SET write_status = 'written' WHERE record_key = 'rk_%s'", w->run);

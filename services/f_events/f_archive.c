@@ -211,6 +211,29 @@ static int is_own(const f_event_work *ew, const char *source_event_id)
     return id && source_event_id && strcmp(id, source_event_id) == 0;
 }
 
+/* The event's canonicalDedupKey, or the F.8 fallback when it has none. */
+static const char *own_dedup_key(f_batch_work *b, const f_event_work *ew)
+{
+    return ew->dedup_key ? ew->dedup_key
+                         : f_dedup_key_none(&b->arena, b->req->app_id, b->req->batch_id, ew->index);
+}
+
+/* The dedup key a fact's records carry: the event's own, or for the
+ * pending click the event resolved, the click's (click_src). */
+static const char *fact_dedup_key(const f_event_work *ew, const char *own, const char *source_event_id)
+{
+    return is_own(ew, source_event_id) || !ew->click.click_dedup_key ? own : ew->click.click_dedup_key;
+}
+
+const char *f_archive_billable_record_key(f_batch_work *b, const f_event_work *ew,
+                                          const Mediation__V1__BillableFactLite *f)
+{
+    const char *own = own_dedup_key(b, ew);
+    if (!own || !f || !f->billing_key) return NULL;
+    return f_record_key(&b->arena, F_REC_BILLABLE_FACT, f->billing_key,
+                        fact_dedup_key(ew, own, f->source_event_id));
+}
+
 /* The event's own sources: its dedup key (or the F.8 fallback) and the
  * keys of its first own facts as relations. */
 static med_rc own_src(f_batch_work *b, const f_event_work *ew, rec_src *s)
@@ -219,9 +242,7 @@ static med_rc own_src(f_batch_work *b, const f_event_work *ew, rec_src *s)
     s->event_id = F_REQ(ew->ev->event_id);
     s->source_event_id = s->event_id;
     s->trace_key = F_REQ(ew->ev->trace_key);
-    s->dedup_key = ew->dedup_key;
-    if (!s->dedup_key)
-        s->dedup_key = f_dedup_key_none(&b->arena, b->req->app_id, b->req->batch_id, ew->index);
+    s->dedup_key = own_dedup_key(b, ew);
     for (size_t i = 0; i < ew->n_billable && !s->billing_key; i++)
         if (is_own(ew, ew->billable[i]->source_event_id)) s->billing_key = ew->billable[i]->billing_key;
     if (ew->n_attribution) s->attribution_key = ew->attribution[0]->attribution_key;
@@ -235,7 +256,7 @@ static void click_src(const f_event_work *ew, const rec_src *own, rec_src *s)
     *s = *own;
     s->source_event_id = ew->click.click_event_id;
     s->trace_key = ew->click.click_trace_key;
-    s->dedup_key = ew->click.click_dedup_key ? ew->click.click_dedup_key : own->dedup_key;
+    s->dedup_key = fact_dedup_key(ew, own->dedup_key, s->source_event_id);
     s->billing_key = NULL;
     s->attribution_key = ew->click.attribution ? ew->click.attribution->attribution_key : NULL;
     for (size_t i = 0; i < ew->n_billable; i++)

@@ -4,6 +4,7 @@
 #include "f_store.h"
 #include "f_store_int.h"
 #include "f_ack.h"
+#include "f_archive.h"
 
 #include <jansson.h>
 #include <stdio.h>
@@ -22,8 +23,7 @@
 #define W_CL (W_SQ + SQ_N)     /* $37..$53: dirty closures */
 #define W_PH (W_CL + CL_N)     /* $54: placeholders to delete */
 #define W_RL (W_PH + 1)        /* $55: released dedup keys */
-#define W_BL (W_RL + 1)        /* $56..$57: billing links */
-#define W_N (W_BL + BL_N - 1)
+#define W_N W_RL
 
 enum { EV_PLACEMENT, EV_INDEX, EV_EVENT_ID, EV_TYPE, EV_LAYER, EV_SEQ, EV_MS, EV_TRACE,
        EV_REQUEST, EV_ATTEMPT, EV_OPPORTUNITY, EV_RESPONSE_REFERENCE, EV_RENDER_ATTEMPT,
@@ -34,14 +34,13 @@ enum { CL_KEY, CL_STATE, CL_TERMINAL_SOURCE, CL_OPENED, CL_SUPERSEDED, CL_BILLED
        CL_BILLED_CLICK, CL_PENDING_EVENT, CL_PENDING_MS, CL_PENDING_DEDUP, CL_PENDING_TRACE,
        CL_OPEN_TRACE, CL_OPEN_REQUEST, CL_OPEN_ATTEMPT, CL_OPEN_OPPORTUNITY, CL_OPEN_VERSION,
        CL_TIMEOUT_RECORD, CL_N };
-enum { BL_BILLING_KEY, BL_RECORD_KEY, BL_N };
 /* The statement text numbers its parameters by hand: keep them in step. */
-_Static_assert(W_EV == 12 && W_SQ == 34 && W_CL == 37 && W_PH == 54 && W_N == 57,
+_Static_assert(W_EV == 12 && W_SQ == 34 && W_CL == 37 && W_PH == 54 && W_N == 55,
                "F_SQL_BATCH_WRITE parameter numbers");
 
 enum { BC_BILLING_KEY, BC_RESPONSE_REFERENCE, BC_RENDER_ATTEMPT, BC_TYPE, BC_FACT_ID,
        BC_SOURCE_EVENT, BC_TRACE, BC_REQUEST, BC_OPPORTUNITY, BC_AMOUNT, BC_CURRENCY, BC_ANCHOR,
-       BC_SNAPSHOT_REF, BC_FACT_MS, BC_N };
+       BC_SNAPSHOT_REF, BC_FACT_MS, BC_RECORD_KEY, BC_N };
 
 med_rc f_store_prepare_write(med_pg *pg, med_err *err)
 {
@@ -52,16 +51,17 @@ med_rc f_store_prepare_write(med_pg *pg, med_err *err)
         "INSERT INTO billing_ledger (billing_key, tenant_id, app_id, placement_id, "
         "response_reference, render_attempt_id, billable_type, fact_id, source_event_id, trace_key, "
         "request_key, opportunity_key, amount_micros, currency, anchor_hash, "
-        "version_anchor_snapshot_ref, fact_at) "
+        "version_anchor_snapshot_ref, fact_at, record_key) "
         "SELECT r.billing_key, $1, $2::text, NULL::text, r.response_reference, "
         "r.render_attempt_id, r.billable_type, r.fact_id, r.source_event_id, r.trace_key, "
         "r.request_key, r.opportunity_key, coalesce(r.amount_micros, 0), r.currency, r.anchor_hash, "
-        "r.version_anchor_snapshot_ref, to_timestamp(r.fact_ms / 1000.0) "
+        "r.version_anchor_snapshot_ref, to_timestamp(r.fact_ms / 1000.0), r.record_key "
         "FROM unnest($3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], "
         "$9::text[], $10::text[], $11::text[], $12::int8[], $13::text[], $14::text[], $15::text[], "
-        "$16::int8[]) AS r(billing_key, response_reference, render_attempt_id, billable_type, "
-        "fact_id, source_event_id, trace_key, request_key, opportunity_key, amount_micros, "
-        "currency, anchor_hash, version_anchor_snapshot_ref, fact_ms) ORDER BY r.billing_key "
+        "$16::int8[], $17::text[]) AS r(billing_key, response_reference, render_attempt_id, "
+        "billable_type, fact_id, source_event_id, trace_key, request_key, opportunity_key, "
+        "amount_micros, currency, anchor_hash, version_anchor_snapshot_ref, fact_ms, record_key) "
+        "ORDER BY r.billing_key "
         "ON CONFLICT DO NOTHING RETURNING billing_key", 2 + BC_N, err);
     if (rc != MED_OK) return rc;
     return med_pg_prepare(pg, F_SQL_BATCH_WRITE,
@@ -116,10 +116,6 @@ med_rc f_store_prepare_write(med_pg *pg, med_err *err)
         "expires_at = now() - interval '1 millisecond', updated_at = now() "
         "WHERE k.tenant_id = $1 AND k.scope = '" MED_SCOPE_F_DEDUP "' "
         "AND k.key = ANY($55::text[]) RETURNING 1), "
-        "bl AS (UPDATE billing_ledger l SET record_key = r.record_key "
-        "FROM unnest($56::text[], $57::text[]) AS r(billing_key, record_key) "
-        "WHERE l.billing_key = r.billing_key AND l.tenant_id = $1 AND l.record_key IS NULL "
-        "AND l.billing_key = ANY($56::text[]) RETURNING 1), "
         "ob AS (UPDATE f_outbox o SET kind = $6, app_id = $7, batch_id = $3::text, "
         "ack_pb = $8::bytea, records_pb = $9::bytea, audit_pb = $10::bytea, "
         "record_count = $11::integer, updated_at = now() "
@@ -190,6 +186,11 @@ static int claim_add(f_batch_work *b, const f_event_work *e, const f_billing_cla
     med_pg_array_add_str(&col[BC_ANCHOR], anchor_of(b, e));
     med_pg_array_add_str(&col[BC_SNAPSHOT_REF], d ? d->version_anchor_snapshot_ref : NULL);
     f_store_add_ms(&col[BC_FACT_MS], f ? f->fact_at_unix_ms : b->now_ms);
+    /* the recordKey of the fact's billable_fact record (reconciliation
+     * joins the ledger with the archive on it), known before the claim */
+    const char *record_key = f ? f_archive_billable_record_key(b, e, f) : NULL;
+    if (f && !record_key) return -1;
+    med_pg_array_add_str(&col[BC_RECORD_KEY], record_key);
     return 0;
 }
 
@@ -381,21 +382,11 @@ static void closure_add(const f_closure_row *c, med_pg_array *col)
     med_pg_array_add_str(&col[CL_TIMEOUT_RECORD], c->timeout_record_key);
 }
 
-static int claim_won(const f_batch_work *b, const char *billing_key)
-{
-    for (size_t i = 0; i < b->n_events; i++)
-        for (size_t k = 0; k < b->events[i].n_claims; k++) {
-            const f_billing_claim *c = &b->events[i].claims[k];
-            if (c->won && c->billing_key && strcmp(c->billing_key, billing_key) == 0) return 1;
-        }
-    return 0;
-}
-
 /* ---- phase 7: the statement ------------------------------------------------------ */
 
 /* The row sets of the statement, one med_pg_cols each. */
 typedef struct write_cols {
-    med_pg_cols ev, sq, cl, ph, rl, bl;
+    med_pg_cols ev, sq, cl, ph, rl;
 } write_cols;
 
 static void write_cols_init(write_cols *w)
@@ -413,7 +404,6 @@ static void write_cols_init(write_cols *w)
     med_pg_cols_init(&w->cl, cl, CL_N);
     med_pg_cols_init(&w->ph, (const uint32_t[]){ MED_PG_OID_TEXT }, 1);
     med_pg_cols_init(&w->rl, (const uint32_t[]){ MED_PG_OID_TEXT }, 1);
-    med_pg_cols_init(&w->bl, (const uint32_t[]){ MED_PG_OID_TEXT, MED_PG_OID_TEXT }, BL_N);
 }
 
 static void write_cols_free(write_cols *w)
@@ -423,7 +413,6 @@ static void write_cols_free(write_cols *w)
     med_pg_cols_free(&w->cl);
     med_pg_cols_free(&w->ph);
     med_pg_cols_free(&w->rl);
-    med_pg_cols_free(&w->bl);
 }
 
 static void seqs_add(const f_batch_work *b, med_pg_array *col)
@@ -453,21 +442,6 @@ static void releases_add(const f_batch_work *b, med_pg_array *col)
         if (b->dedup[i].won && b->dedup[i].release) med_pg_array_add_str(col, b->dedup[i].key);
 }
 
-/* billing_ledger rows this batch claimed -> their billable_fact recordKey
- * (reconciliation joins the ledger with the archive on it). */
-static void billing_links_add(const f_batch_work *b, med_pg_array *col)
-{
-    for (size_t i = 0; i < b->n_records; i++) {
-        const Mediation__V1__FToGArchiveRecordLite *r = b->records[i];
-        if (!r || r->payload_case != MEDIATION__V1__FTO_GARCHIVE_RECORD_LITE__PAYLOAD_BILLABLE_FACT ||
-            !r->billable_fact || !r->billable_fact->billing_key ||
-            !claim_won(b, r->billable_fact->billing_key))
-            continue;
-        med_pg_array_add_str(&col[BL_BILLING_KEY], r->billable_fact->billing_key);
-        med_pg_array_add_str(&col[BL_RECORD_KEY], r->record_key);
-    }
-}
-
 static med_rc write_cols_build(const f_batch_work *b, write_cols *w, med_err *err)
 {
     write_cols_init(w);
@@ -477,13 +451,11 @@ static med_rc write_cols_build(const f_batch_work *b, write_cols *w, med_err *er
     seqs_add(b, w->sq.col);
     closures_add(b, w);
     releases_add(b, w->rl.col);
-    billing_links_add(b, w->bl.col);
     med_rc rc = med_pg_cols_finish(&w->ev, err);
     if (rc == MED_OK) rc = med_pg_cols_finish(&w->sq, err);
     if (rc == MED_OK) rc = med_pg_cols_finish(&w->cl, err);
     if (rc == MED_OK) rc = med_pg_cols_finish(&w->ph, err);
     if (rc == MED_OK) rc = med_pg_cols_finish(&w->rl, err);
-    if (rc == MED_OK) rc = med_pg_cols_finish(&w->bl, err);
     return rc;
 }
 
@@ -507,7 +479,6 @@ static void write_params(const f_batch_work *b, const f_outbox_row *ob, const wr
     f_params_cols(p, &w->cl);
     f_params_cols(p, &w->ph);
     f_params_cols(p, &w->rl);
-    f_params_cols(p, &w->bl);
 }
 
 med_rc f_store_write(med_pg *pg, const f_batch_work *b, const f_outbox_row *ob, med_err *err)

@@ -492,6 +492,8 @@ static void case14_click_upgraded(void **state)
     assert_string_equal(bc->billable_fact->source_event_id, "evt_clk_14");
     assert_string_equal(bc->relation_keys->canonical_dedup_key,
                         "f_dedup_v1:client_event_id:app_chat_main|batch_014|evt_clk_14");
+    /* the ledger row stores this recordKey at claim time (phase 5) */
+    assert_string_equal(f_archive_billable_record_key(&b, &b.events[0], bc->billable_fact), bc->record_key);
     f_batch_free(&b);
     /* a second click: the closure's one billable_click is taken */
     run(s, &b, FX_T0 + 40 * SEC, "batch_014c",
@@ -639,6 +641,7 @@ static void case16_records(void **state)
     snprintf(src, sizeof src, "billable_fact|resp_f_001|ra_001|billable_impression|%s|f_archive_contract_v1", dk);
     med_sha256_hex(src, strlen(src), want);
     assert_string_equal(b.records[1]->record_key, want);
+    assert_string_equal(f_archive_billable_record_key(&b, &b.events[0], b.records[1]->billable_fact), want);
     assert_string_equal(b.records[1]->anchor_hash, "anchor_delivery");
     assert_string_equal(b.records[1]->version_anchors->archive_contract_version, "f_archive_contract_v1");
     assert_string_equal(b.records[0]->payload_ref->payload_key, "evt_imp_16|f_facts_mapped");

@@ -227,3 +227,12 @@ void g_archive_row_cols_add(med_pg_cols *c, const g_archive_row *r, const char *
     med_pg_array_add_str(&col[G_COL_WS], ws);
     med_pg_array_add(&col[G_COL_PAYLOAD_PB], r->payload_pb, r->payload_pb_len);
 }
+
+int g_archive_row_takes_part_in_supersede(const g_archive_row *r)
+{
+    if (r->type == G_RT_DECISION_AUDIT)
+        return r->superseded_record_key && r->superseded_record_key[0];
+    return r->type == G_RT_ATTRIBUTION_FACT && r->status == G_RS_COMMITTED &&
+           r->decision_reason_code &&
+           strcmp(r->decision_reason_code, MED_R_F_TERMINAL_TIMEOUT_AUTOFILL) == 0;
+}

@@ -61,6 +61,13 @@ med_rc g_archive_row_build(const Mediation__V1__ArchiveRecord *rec, const med_tr
                            g_archive_row *out, med_err *err);
 void g_archive_row_free(g_archive_row *r);
 
+/* F.8: committed -> superseded applies to one kind of record only, the
+ * attribution_fact of a synthesized timeout failure
+ * (f_terminal_timeout_autofill), announced by a decision_audit naming it
+ * in supersededRecordKey. 1 when r is such an announcement or such a
+ * target: only then can its batch supersede anything. */
+int g_archive_row_takes_part_in_supersede(const g_archive_row *r);
+
 /* The columns of archive_records the ingest statement takes, one binary
  * array each (g_archive_store.c unnests them in this order; at most
  * MED_PG_COLS_MAX). The tenant is not one: every row of an ingest call is

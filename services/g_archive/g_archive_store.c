@@ -77,9 +77,15 @@
 /* committed -> superseded (F.8), whichever of the announcing
  * decision_audit and its target arrives second applies it. */
 #define STMT_SUPERSEDE "g_arch_supersede"
-#define SQL_SUPERSEDE                                                                              \
+/* Only a timeout failure's attribution can be superseded (F.8): the
+ * statement text takes MED_R_F_TERMINAL_TIMEOUT_AUTOFILL between its head
+ * and tail at prepare time (prepare_supersede). */
+#define SQL_SUPERSEDE_HEAD                                                                         \
     "UPDATE archive_records a SET record_status = 'superseded', updated_at = now() "               \
-    "WHERE a.record_status = 'committed' AND a.record_key = ANY(ARRAY("                            \
+    "WHERE a.record_status = 'committed' AND a.record_type = 'attribution_fact' "                  \
+    "AND a.decision_reason_code = '"
+#define SQL_SUPERSEDE_TAIL                                                                         \
+    "' AND a.record_key = ANY(ARRAY("                                                               \
     "SELECT s.superseded_record_key FROM archive_records s WHERE s.record_key = " ANY_LIST(1)      \
     " AND s.record_type = 'decision_audit' AND s.superseded_record_key IS NOT NULL "               \
     "UNION SELECT t.record_key FROM archive_records t WHERE t.record_key = " ANY_LIST(1)           \
@@ -149,12 +155,22 @@ enum { QN_SUBJECT, QN_STREAM, QN_STREAM_SEQ, QN_CONSUMER, QN_MSG_ID, QN_REASON, 
        QN_NUM_DELIVERED, QN_PAYLOAD, QN_TRACE, QN_REQUEST, QN_OPPORTUNITY, QN_N };
 _Static_assert(G_COL_N == 32 && G_COL_N <= MED_PG_COLS_MAX && QN_N == 12, "statement parameter numbers");
 
+static med_rc prepare_supersede(med_pg *pg, med_err *err)
+{
+    char sql[2048];
+    int n = snprintf(sql, sizeof sql, "%s%s%s", SQL_SUPERSEDE_HEAD, MED_R_F_TERMINAL_TIMEOUT_AUTOFILL,
+                     SQL_SUPERSEDE_TAIL);
+    if (n < 0 || (size_t)n >= sizeof sql)
+        return med_err_set(err, MED_ERR_INTERNAL, MED_R_INFRA_PERMANENT_FAILURE, NULL, "supersede statement");
+    return med_pg_prepare(pg, STMT_SUPERSEDE, sql, 1, err);
+}
+
 med_rc g_archive_store_prepare(med_pg *pg, med_err *err)
 {
     static const struct { const char *name, *sql; int n; } stmts[] = {
         { STMT_TIMEOUT, SQL_TIMEOUT, 1 }, { STMT_CLAIM, SQL_CLAIM, CLAIM_N },
         { STMT_INSERT, SQL_INSERT, G_COL_N }, { STMT_STORED, SQL_STORED, 1 },
-        { STMT_SUPERSEDE, SQL_SUPERSEDE, 1 }, { STMT_LOAD, SQL_LOAD, 2 },
+        { STMT_LOAD, SQL_LOAD, 2 },
         { STMT_DUE, SQL_DUE, 1 }, { STMT_APPLY, SQL_APPLY, APPLY_N }, { STMT_STATE, SQL_STATE, 1 },
         { STMT_QUARANTINE, SQL_QUARANTINE, QN_N }, { STMT_DUE_TENANTS, SQL_DUE_TENANTS, 1 },
     };
@@ -162,7 +178,7 @@ med_rc g_archive_store_prepare(med_pg *pg, med_err *err)
         med_rc rc = med_pg_prepare(pg, stmts[i].name, stmts[i].sql, stmts[i].n, err);
         if (rc != MED_OK) return rc;
     }
-    return MED_OK;
+    return prepare_supersede(pg, err);
 }
 
 /* ---- small helpers ---- */
@@ -500,8 +516,13 @@ static med_rc read_stored(med_pg *pg, ingest_q *q, med_err *err)
     return q->stored ? MED_OK : (err->rc ? err->rc : MED_ERR_IO);
 }
 
+/* Most batches hold neither an announcing decision_audit nor a timeout
+ * failure's attribution: nothing to supersede, no statement. */
 static med_rc supersede(med_pg *pg, ingest_q *q, med_err *err)
 {
+    size_t k = 0;
+    while (k < q->n && !g_archive_row_takes_part_in_supersede(qrow(q, k))) k++;
+    if (k == q->n) return MED_OK;
     PGresult *res = run_batch_keys(pg, STMT_SUPERSEDE, q, 1, err);
     if (!res) return err->rc ? err->rc : MED_ERR_IO;
     PQclear(res);

@@ -248,6 +248,33 @@ static void row_maps_columns_for_reconciliation(void **state)
     g_archive_row_free(&r);
 }
 
+/* F.8: only a timeout failure's attribution and the decision_audit that
+ * names a record to supersede make a batch run the supersede statement. */
+static void supersede_takes_timeout_attribution_and_announcements(void **state)
+{
+    (void)state;
+    g_archive_row r;
+    memset(&r, 0, sizeof r);
+    r.type = G_RT_ATTRIBUTION_FACT;
+    r.status = G_RS_COMMITTED;
+    r.decision_reason_code = MED_R_F_TERMINAL_TIMEOUT_AUTOFILL;
+    assert_true(g_archive_row_takes_part_in_supersede(&r));
+    r.status = G_RS_DUPLICATE;
+    assert_false(g_archive_row_takes_part_in_supersede(&r));
+    r.status = G_RS_COMMITTED;
+    r.decision_reason_code = MED_R_F_EVENT_ACCEPTED;
+    assert_false(g_archive_row_takes_part_in_supersede(&r));
+    r.type = G_RT_BILLABLE_FACT;
+    r.decision_reason_code = MED_R_F_TERMINAL_TIMEOUT_AUTOFILL;
+    assert_false(g_archive_row_takes_part_in_supersede(&r));
+    r.type = G_RT_DECISION_AUDIT;
+    assert_false(g_archive_row_takes_part_in_supersede(&r));
+    r.superseded_record_key = "";
+    assert_false(g_archive_row_takes_part_in_supersede(&r));
+    r.superseded_record_key = "rk_target";
+    assert_true(g_archive_row_takes_part_in_supersede(&r));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -256,6 +283,7 @@ int main(void)
         cmocka_unit_test(every_required_field_is_checked),
         cmocka_unit_test(digest_ignores_extensions_only),
         cmocka_unit_test(row_maps_columns_for_reconciliation),
+        cmocka_unit_test(supersede_takes_timeout_attribution_and_announcements),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -127,6 +127,7 @@ typedef struct rec_spec {
     const char *key, *type, *status, *trace, *closure, *source_event;
     int64_t amount;
     int no_anchors;
+    const char *reason; /* decisionReasonCode; NULL = f_facts_mapped */
 } rec_spec;
 
 static uint8_t *pack_record(world *w, const rec_spec *s, size_t *len)
@@ -167,7 +168,7 @@ static uint8_t *pack_record(world *w, const rec_spec *s, size_t *len)
     va.billing_rule_version = "f_billing_rule_v1";
     va.archive_contract_version = "f_archive_contract_v1";
     if (!s->no_anchors) r.version_anchors = &va;
-    r.decision_reason_code = "f_facts_mapped";
+    r.decision_reason_code = (char *)(s->reason ? s->reason : "f_facts_mapped");
     r.output_at_unix_ms = w->t0;
     char bk[160];
     if (strcmp(s->type, "billable_fact") == 0) {
@@ -417,7 +418,34 @@ static void write_timeouts_exhaust_to_partial_timeout(void **state)
     ack_free(a);
 }
 
-/* committed -> superseded announced by a later decision_audit (F.8) */
+/* Sends the decision_audit that announces the supersede of target (F.8:
+ * supersededRecordKey, f_terminal_superseded_by_impression). */
+static void announce_supersede(world *w, const char *key, const char *trace, const char *closure,
+                               const char *target)
+{
+    size_t len = 0;
+    rec_spec s2 = { key, "decision_audit", "committed", trace, closure, "evt_imp", 0, 0,
+                    MED_R_F_TERMINAL_SUPERSEDED_BY_IMPRESSION };
+    uint8_t *buf = pack_record(w, &s2, &len);
+    Mediation__V1__ArchiveRecord *r = mediation__v1__archive_record__unpack(NULL, len, buf);
+    free(buf);
+    assert_non_null(r);
+    r->record->superseded_record_key_opt_case =
+        MEDIATION__V1__FTO_GARCHIVE_RECORD_LITE__SUPERSEDED_RECORD_KEY_OPT_SUPERSEDED_RECORD_KEY;
+    r->record->superseded_record_key = strdup(target);
+    len = mediation__v1__archive_record__get_packed_size(r);
+    buf = malloc(len);
+    assert_non_null(buf);
+    mediation__v1__archive_record__pack(r, buf);
+    mediation__v1__archive_record__free_unpacked(r, NULL);
+    natsMsg *reply = request(w, MED_SUBJ_G_ARCHIVE, buf, len);
+    free(buf);
+    natsMsg_Destroy(reply);
+}
+
+/* committed -> superseded (F.8): a timeout failure's attribution, whether
+ * its announcing decision_audit arrives after it or before it; any other
+ * record named by an announcement stays committed. */
 static void superseding_audit_supersedes_its_target(void **state)
 {
     world *w = *state;
@@ -427,31 +455,45 @@ static void superseding_audit_supersedes_its_target(void **state)
     key(w, da2, sizeof da2, "da2s");
     snprintf(trace, sizeof trace, "trs_%s", w->run);
     snprintf(closure, sizeof closure, "resps_%s|ras", w->run);
-    rec_spec sda = { da, "decision_audit", "committed", trace, closure, "evt_timeout", 0, 0 };
-    rec_spec sat = { at, "attribution_fact", "committed", trace, closure, "evt_timeout", 0, 0 };
+    rec_spec sda = { da, "decision_audit", "committed", trace, closure, "evt_timeout", 0, 0,
+                     MED_R_F_TERMINAL_TIMEOUT_AUTOFILL };
+    rec_spec sat = { at, "attribution_fact", "committed", trace, closure, "evt_timeout", 0, 0,
+                     MED_R_F_TERMINAL_TIMEOUT_AUTOFILL };
     ack_free(archive(w, &sda));
     ack_free(archive(w, &sat));
-    /* the announcing audit: built by hand to carry supersededRecordKey */
-    size_t len = 0;
-    rec_spec s2 = { da2, "decision_audit", "committed", trace, closure, "evt_imp", 0, 0 };
-    uint8_t *buf = pack_record(w, &s2, &len);
-    Mediation__V1__ArchiveRecord *r = mediation__v1__archive_record__unpack(NULL, len, buf);
-    free(buf);
-    assert_non_null(r);
-    r->record->superseded_record_key_opt_case =
-        MEDIATION__V1__FTO_GARCHIVE_RECORD_LITE__SUPERSEDED_RECORD_KEY_OPT_SUPERSEDED_RECORD_KEY;
-    r->record->superseded_record_key = strdup(at);
-    free(r->record->decision_reason_code);
-    r->record->decision_reason_code = strdup(MED_R_F_TERMINAL_SUPERSEDED_BY_IMPRESSION);
-    len = mediation__v1__archive_record__get_packed_size(r);
-    buf = malloc(len);
-    mediation__v1__archive_record__pack(r, buf);
-    mediation__v1__archive_record__free_unpacked(r, NULL);
-    natsMsg *reply = request(w, MED_SUBJ_G_ARCHIVE, buf, len);
-    free(buf);
-    natsMsg_Destroy(reply);
+    announce_supersede(w, da2, trace, closure, at);
     assert_string_equal(sql1(w, v, sizeof v, "SELECT record_status FROM archive_records WHERE record_key = '%s'", at),
                         "superseded");
+
+    /* the announcement first, its target later (a resend overtook it) */
+    key(w, da, sizeof da, "dal");
+    key(w, at, sizeof at, "attrl");
+    key(w, da2, sizeof da2, "da2l");
+    snprintf(trace, sizeof trace, "trl_%s", w->run);
+    snprintf(closure, sizeof closure, "respl_%s|ral", w->run);
+    announce_supersede(w, da2, trace, closure, at);
+    rec_spec lda = { da, "decision_audit", "committed", trace, closure, "evt_timeout", 0, 0,
+                     MED_R_F_TERMINAL_TIMEOUT_AUTOFILL };
+    rec_spec lat = { at, "attribution_fact", "committed", trace, closure, "evt_timeout", 0, 0,
+                     MED_R_F_TERMINAL_TIMEOUT_AUTOFILL };
+    ack_free(archive(w, &lda));
+    ack_free(archive(w, &lat));
+    assert_string_equal(sql1(w, v, sizeof v, "SELECT record_status FROM archive_records WHERE record_key = '%s'", at),
+                        "superseded");
+
+    /* an attribution of a real event is not supersedable, in either order */
+    key(w, da, sizeof da, "dan");
+    key(w, at, sizeof at, "attrn");
+    key(w, da2, sizeof da2, "da2n");
+    snprintf(trace, sizeof trace, "trn_%s", w->run);
+    snprintf(closure, sizeof closure, "respn_%s|ran", w->run);
+    rec_spec nda = { da, "decision_audit", "committed", trace, closure, "evt_real", 0, 0, NULL };
+    rec_spec nat = { at, "attribution_fact", "committed", trace, closure, "evt_real", 0, 0, NULL };
+    ack_free(archive(w, &nda));
+    ack_free(archive(w, &nat));
+    announce_supersede(w, da2, trace, closure, at);
+    assert_string_equal(sql1(w, v, sizeof v, "SELECT record_status FROM archive_records WHERE record_key = '%s'", at),
+                        "committed");
 }
 
 /* ------------------------------------------------------- append cases */

@@ -11,6 +11,7 @@
 #   4. closure lag: closures still open past the terminal wait at the end
 #   5. peak RSS (VmHWM) of every service
 #   bench/events.sh [seconds=20] [connections=8] [deliveries=3000]
+# BENCH_EVENTS_RATE=N paces the load at about N events/s (else closed loop).
 # Env: MED_BUILD_DIR (build-bench), BENCH_DIR, BENCH_PG_SLOW_MS, BENCH_PG_STATS,
 # BENCH_PERF=1 (perf profile of the ingest, BENCH_PERF_TOP lines).
 set -uo pipefail
@@ -81,6 +82,10 @@ local function ev(id, typ, at, d, ra, extra)
     '","opportunityKey":"' .. d[4] .. '","eventVersion":"event_v1","responseReference":"' .. d[5] ..
     '","renderAttemptId":"' .. ra .. '"' .. extra .. '}'
 end
+-- BENCH_EVENTS_RATE paces the run: each connection waits DELAY_MS
+-- before its next batch (on top of the answer's latency).
+local delay_ms = tonumber(os.getenv("DELAY_MS") or "0") or 0
+function delay() return delay_ms end
 function request()
   n = n + 1
   local at = os.date("!%Y-%m-%dT%H:%M:%S") .. ".000Z"
@@ -152,7 +157,11 @@ SAMPLER=$!
 cpu0=$(stack_cpu_all $STAGES)
 wal0=$(psql_admin -c "SELECT pg_current_wal_lsn()")
 perf_start "$DUR"
-DELIV=$DELIV wrk -t2 -c"$CONNS" -d"${DUR}s" --timeout 10s --latency -s "$LUA" "$EDGE_URL" | grep FIGURES
+DELAY_MS=0
+# BENCH_EVENTS_RATE=N: an open pace of about N events/s (100 per batch)
+# instead of the closed loop, to find the rate the archive keeps up with.
+[ -n "${BENCH_EVENTS_RATE:-}" ] && DELAY_MS=$((CONNS * 100000 / BENCH_EVENTS_RATE))
+DELAY_MS=$DELAY_MS DELIV=$DELIV wrk -t2 -c"$CONNS" -d"${DUR}s" --timeout 10s --latency -s "$LUA" "$EDGE_URL" | grep FIGURES
 cpu1=$(stack_cpu_all $STAGES)
 wal1=$(psql_admin -c "SELECT pg_current_wal_lsn()")
 perf_finish
@@ -164,7 +173,11 @@ psql_admin -c "SELECT 'WAL written during the run: ' || pg_size_pretty(pg_wal_ls
     ', ' || round(pg_wal_lsn_diff('$wal1', '$wal0') / greatest($((EV1 - EV0)), 1)) || ' B per accepted event'"
 
 echo; echo "=== 4. archive lag (events stored vs archive rows written, cumulative, from the statistics collector)"
-awk -v e0="$SE0" -v a0="$SA0" '{split($0, f, " "); printf "%s events=%d archived=%d\n", f[1], f[2] - e0, f[3] - a0}' "$BENCH_DIR/lag.txt"
+# Every event of this workload yields 2.5 archive records (per attempt:
+# ad_filled 2, impression 3, click 3, interaction 2), so `behind` is the
+# archive's backlog: flat when G keeps up, growing when it does not.
+awk -v e0="$SE0" -v a0="$SA0" '{split($0, f, " "); e = f[2] - e0; a = f[3] - a0;
+    printf "%s events=%d archived=%d behind=%d\n", f[1], e, a, 2.5 * e - a}' "$BENCH_DIR/lag.txt"
 # Drained when the written estimate stood still for two samples (the
 # statistics lag up to a second, so the time includes about 2 s of tail).
 t0=$(date +%s.%N); last=-1; still=0

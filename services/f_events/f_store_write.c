@@ -46,22 +46,26 @@ med_rc f_store_prepare_write(med_pg *pg, med_err *err)
 {
     /* billing_ledger's primary key is the claim (00 decision 5): a key
      * claimed by any earlier batch, in any month, is never inserted
-     * again; an uncommitted claim of another replica makes this wait. */
+     * again; an uncommitted claim of another replica makes this wait.
+     * Two claims of one key in the batch: the first (the one mark_won
+     * marks) is the row, with its recordKey. */
     med_rc rc = med_pg_prepare(pg, F_SQL_BILLING_CLAIM,
         "INSERT INTO billing_ledger (billing_key, tenant_id, app_id, placement_id, "
         "response_reference, render_attempt_id, billable_type, fact_id, source_event_id, trace_key, "
         "request_key, opportunity_key, amount_micros, currency, anchor_hash, "
         "version_anchor_snapshot_ref, fact_at, record_key) "
-        "SELECT r.billing_key, $1, $2::text, NULL::text, r.response_reference, "
+        "SELECT DISTINCT ON (r.billing_key) r.billing_key, $1, $2::text, NULL::text, "
+        "r.response_reference, "
         "r.render_attempt_id, r.billable_type, r.fact_id, r.source_event_id, r.trace_key, "
         "r.request_key, r.opportunity_key, coalesce(r.amount_micros, 0), r.currency, r.anchor_hash, "
         "r.version_anchor_snapshot_ref, to_timestamp(r.fact_ms / 1000.0), r.record_key "
         "FROM unnest($3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], "
         "$9::text[], $10::text[], $11::text[], $12::int8[], $13::text[], $14::text[], $15::text[], "
-        "$16::int8[], $17::text[]) AS r(billing_key, response_reference, render_attempt_id, "
-        "billable_type, fact_id, source_event_id, trace_key, request_key, opportunity_key, "
-        "amount_micros, currency, anchor_hash, version_anchor_snapshot_ref, fact_ms, record_key) "
-        "ORDER BY r.billing_key "
+        "$16::int8[], $17::text[]) WITH ORDINALITY AS r(billing_key, response_reference, "
+        "render_attempt_id, billable_type, fact_id, source_event_id, trace_key, request_key, "
+        "opportunity_key, amount_micros, currency, anchor_hash, version_anchor_snapshot_ref, "
+        "fact_ms, record_key, i) "
+        "ORDER BY r.billing_key, r.i "
         "ON CONFLICT DO NOTHING RETURNING billing_key", 2 + BC_N, err);
     if (rc != MED_OK) return rc;
     return med_pg_prepare(pg, F_SQL_BATCH_WRITE,

@@ -138,6 +138,15 @@ static void served_loop_bills_once(void **state)
     assert_string_equal(rs.r[0]->record->record_type, "decision_audit");
     assert_string_equal(rs.r[5]->record->record_type, "attribution_fact");
     for (size_t i = 0; i < rs.n; i++) assert_string_equal(rs.r[i]->record->anchor_hash, "anchor_f_store");
+    /* each ledger row carries its billable_fact's recordKey from the claim on */
+    for (size_t i = 0; i < rs.n; i++) {
+        const Mediation__V1__FToGArchiveRecordLite *r = rs.r[i]->record;
+        if (strcmp(r->record_type, "billable_fact") != 0) continue;
+        char pair[512];
+        snprintf(pair, sizeof pair, "%s %s", r->billable_fact->billing_key, r->record_key);
+        assert_int_equal(fw_count(w, "SELECT count(*) FROM billing_ledger WHERE tenant_id = $1 "
+                                     "AND billing_key || ' ' || record_key = $2", w->tenant, pair), 1);
+    }
     fw_records_free(&rs);
     /* the outbox row was published */
     assert_int_equal(fw_await_count(w, 0, 5000,

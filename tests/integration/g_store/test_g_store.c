@@ -443,57 +443,39 @@ static void announce_supersede(world *w, const char *key, const char *trace, con
     natsMsg_Destroy(reply);
 }
 
+/* One group of a timeout failure (or of a real event, reason NULL): its
+ * decision_audit and attribution_fact, and a decision_audit announcing
+ * the attribution's supersede, sent before or after them. Returns the
+ * attribution's record_status (in v). */
+static const char *supersede_case(world *w, const char *tag, const char *reason, int announce_first,
+                                  char *v, size_t vcap)
+{
+    char da[64], at[64], da2[64], trace[64], closure[80];
+    key(w, da, sizeof da, "da");
+    key(w, at, sizeof at, "attr");
+    key(w, da2, sizeof da2, "da2");
+    snprintf(trace, sizeof trace, "tr%s_%s", tag, w->run);
+    snprintf(closure, sizeof closure, "resp%s_%s|ra", tag, w->run);
+    rec_spec sda = { da, "decision_audit", "committed", trace, closure, "evt_terminal", 0, 0, reason };
+    rec_spec sat = { at, "attribution_fact", "committed", trace, closure, "evt_terminal", 0, 0, reason };
+    if (announce_first) announce_supersede(w, da2, trace, closure, at);
+    ack_free(archive(w, &sda));
+    ack_free(archive(w, &sat));
+    if (!announce_first) announce_supersede(w, da2, trace, closure, at);
+    return sql1(w, v, vcap, "SELECT record_status FROM archive_records WHERE record_key = '%s'", at);
+}
+
 /* committed -> superseded (F.8): a timeout failure's attribution, whether
- * its announcing decision_audit arrives after it or before it; any other
- * record named by an announcement stays committed. */
+ * its announcing decision_audit arrives after it or before it (a resend
+ * overtook it); an attribution of a real event stays committed. */
 static void superseding_audit_supersedes_its_target(void **state)
 {
     world *w = *state;
-    char da[64], at[64], da2[64], trace[64], closure[80], v[64];
-    key(w, da, sizeof da, "das");
-    key(w, at, sizeof at, "attrs");
-    key(w, da2, sizeof da2, "da2s");
-    snprintf(trace, sizeof trace, "trs_%s", w->run);
-    snprintf(closure, sizeof closure, "resps_%s|ras", w->run);
-    rec_spec sda = { da, "decision_audit", "committed", trace, closure, "evt_timeout", 0, 0,
-                     MED_R_F_TERMINAL_TIMEOUT_AUTOFILL };
-    rec_spec sat = { at, "attribution_fact", "committed", trace, closure, "evt_timeout", 0, 0,
-                     MED_R_F_TERMINAL_TIMEOUT_AUTOFILL };
-    ack_free(archive(w, &sda));
-    ack_free(archive(w, &sat));
-    announce_supersede(w, da2, trace, closure, at);
-    assert_string_equal(sql1(w, v, sizeof v, "SELECT record_status FROM archive_records WHERE record_key = '%s'", at),
-                        "superseded");
-
-    /* the announcement first, its target later (a resend overtook it) */
-    key(w, da, sizeof da, "dal");
-    key(w, at, sizeof at, "attrl");
-    key(w, da2, sizeof da2, "da2l");
-    snprintf(trace, sizeof trace, "trl_%s", w->run);
-    snprintf(closure, sizeof closure, "respl_%s|ral", w->run);
-    announce_supersede(w, da2, trace, closure, at);
-    rec_spec lda = { da, "decision_audit", "committed", trace, closure, "evt_timeout", 0, 0,
-                     MED_R_F_TERMINAL_TIMEOUT_AUTOFILL };
-    rec_spec lat = { at, "attribution_fact", "committed", trace, closure, "evt_timeout", 0, 0,
-                     MED_R_F_TERMINAL_TIMEOUT_AUTOFILL };
-    ack_free(archive(w, &lda));
-    ack_free(archive(w, &lat));
-    assert_string_equal(sql1(w, v, sizeof v, "SELECT record_status FROM archive_records WHERE record_key = '%s'", at),
-                        "superseded");
-
-    /* an attribution of a real event is not supersedable, in either order */
-    key(w, da, sizeof da, "dan");
-    key(w, at, sizeof at, "attrn");
-    key(w, da2, sizeof da2, "da2n");
-    snprintf(trace, sizeof trace, "trn_%s", w->run);
-    snprintf(closure, sizeof closure, "respn_%s|ran", w->run);
-    rec_spec nda = { da, "decision_audit", "committed", trace, closure, "evt_real", 0, 0, NULL };
-    rec_spec nat = { at, "attribution_fact", "committed", trace, closure, "evt_real", 0, 0, NULL };
-    ack_free(archive(w, &nda));
-    ack_free(archive(w, &nat));
-    announce_supersede(w, da2, trace, closure, at);
-    assert_string_equal(sql1(w, v, sizeof v, "SELECT record_status FROM archive_records WHERE record_key = '%s'", at),
-                        "committed");
+    char v[64];
+    assert_string_equal(supersede_case(w, "s", MED_R_F_TERMINAL_TIMEOUT_AUTOFILL, 0, v, sizeof v), "superseded");
+    assert_string_equal(supersede_case(w, "l", MED_R_F_TERMINAL_TIMEOUT_AUTOFILL, 1, v, sizeof v), "superseded");
+    assert_string_equal(supersede_case(w, "n", NULL, 0, v, sizeof v), "committed");
+    assert_string_equal(supersede_case(w, "m", NULL, 1, v, sizeof v), "committed");
 }
 
 /* ------------------------------------------------------- append cases */

@@ -98,6 +98,11 @@ stack_down() {
     done
     STACK_PIDS=()
     [ -d "$BENCH_DIR/infra" ] && "$ROOT/tests/harness/infra.sh" stop "$BENCH_DIR/infra" >/dev/null 2>&1 || true
+    # An event run leaves 1 to 2.5 GB of database and stream files: gone
+    # unless BENCH_KEEP=1 (logs and figures stay).
+    if [ "${BENCH_KEEP:-0}" != 1 ] && [ -d "$BENCH_DIR/infra" ]; then
+        rm -rf "$BENCH_DIR/infra/pg" "$BENCH_DIR/infra/nats" "$BENCH_DIR/seed" "$BENCH_DIR/copy.tsv"
+    fi
 }
 
 # The two fake OpenRTB networks of the demo config, filling at once.

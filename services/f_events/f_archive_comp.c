@@ -15,10 +15,11 @@
 #include "med/log.h"
 #include "med/names.h"
 #include "med/reason.h"
+#include "med/rows.h"
+#include "med/pg_array.h"
 #include "mediation/v1/archive.pb-c.h"
 
 #define SQL_RETRY "f_comp_retry"
-#define SQL_WRITTEN "f_comp_written"
 #define SQL_WRITTEN_MANY "f_comp_written_many"
 #define SQL_CONFLICT "f_comp_conflict"
 #define SQL_DUE_TENANTS "f_comp_due_tenants"
@@ -37,16 +38,12 @@ static med_rc prepare(med_pg *pg, med_err *err)
         "group_state = EXCLUDED.group_state, updated_at = now() "
         "WHERE f_archive_compensation.state = 'retrying'", 7, err);
     if (rc == MED_OK)
-        rc = med_pg_prepare(pg, SQL_WRITTEN,
-            "UPDATE f_archive_compensation SET state = 'written', next_attempt_at = NULL, "
-            "group_state = nullif($3, ''), updated_at = now() "
-            "WHERE tenant_id = $1 AND record_key = $2 AND state = 'retrying'", 3, err);
-    if (rc == MED_OK)
         rc = med_pg_prepare(pg, SQL_WRITTEN_MANY,
             "UPDATE f_archive_compensation c SET state = 'written', next_attempt_at = NULL, "
             "group_state = nullif(u.gs, ''), updated_at = now() "
-            "FROM unnest($2::text[], $3::text[]) AS u(k, gs) "
-            "WHERE c.tenant_id = $1 AND c.record_key = u.k AND c.state = 'retrying'", 3, err);
+            "FROM unnest($1::text[], $2::text[]) AS u(k, gs) "
+            "WHERE c.tenant_id = current_setting('app.tenant_id') AND c.record_key = u.k "
+            "AND c.state = 'retrying'", 2, err);
     if (rc == MED_OK)
         rc = med_pg_prepare(pg, SQL_CONFLICT,
             "INSERT INTO f_archive_compensation (tenant_id, record_key, outbox_key, state, last_code, "
@@ -110,9 +107,6 @@ static med_rc ack_body(med_pg *pg, PGconn *conn, void *ud, med_err *err)
         const char *v[7] = { a->tenant, key, a->outbox_key, a->code, gs[0] ? gs : "partial_pending",
                              first, next };
         rc = f_store_exec(pg, SQL_RETRY, 7, v, &res, err);
-    } else if (a->action == F_ACK_WRITTEN) {
-        const char *v[3] = { a->tenant, key, gs };
-        rc = f_store_exec(pg, SQL_WRITTEN, 3, v, &res, err);
     } else if (a->action == F_ACK_CONFLICT) {
         const char *v[4] = { a->tenant, key, a->outbox_key, a->code };
         rc = f_store_exec(pg, SQL_CONFLICT, 4, v, &res, err);
@@ -127,69 +121,48 @@ static med_rc ack_body(med_pg *pg, PGconn *conn, void *ud, med_err *err)
  * whatever compensations they close. */
 struct written_set {
     char tenant[F_COMP_ACK_BATCH][160];
-    char key[F_COMP_ACK_BATCH][72];
-    char gs[F_COMP_ACK_BATCH][40];   /* fgArchiveConsistencyState, "" = unknown */
-    char keys[F_COMP_ACK_BATCH * 73 + 4], states[F_COMP_ACK_BATCH * 43 + 4]; /* array literals */
+    char key[F_COMP_ACK_BATCH][200];
+    char gs[F_COMP_ACK_BATCH][64];   /* fgArchiveConsistencyState, "" = unknown */
+    const char *tenants[F_COMP_ACK_BATCH];
+    unsigned char taken[F_COMP_ACK_BATCH];
+    size_t idx[F_COMP_ACK_BATCH];
     int n;
 };
 typedef struct written_set written_set;
 
-static int hex_key(const char *k)
-{
-    size_t n = strlen(k);
-    return n > 0 && n < 72 && strspn(k, "0123456789abcdef") == n;
-}
-
-/* A group state word (consistent_committed, ...): safe in an array literal. */
-static const char *state_word(const char *s)
-{
-    size_t n = s ? strlen(s) : 0;
-    return n > 0 && n < 40 && strspn(s, "abcdefghijklmnopqrstuvwxyz_") == n ? s : "";
-}
-
-typedef struct many_ctx {
-    const char *tenant;
-    const char *keys, *states;
-} many_ctx;
-
 static med_rc many_body(med_pg *pg, PGconn *conn, void *ud, med_err *err)
 {
     (void)conn;
-    many_ctx *m = ud;
-    const char *v[3] = { m->tenant, m->keys, m->states };
-    PGresult *res = NULL;
-    med_rc rc = f_store_exec(pg, SQL_WRITTEN_MANY, 3, v, &res, err);
+    PGresult *res = med_pg_exec_cols(pg, SQL_WRITTEN_MANY, ud, err);
+    if (!res) return err->rc ? err->rc : MED_ERR_IO;
     PQclear(res);
-    return rc;
+    return MED_OK;
 }
 
-/* One transaction per tenant; keys are hex (hex_key) and states plain
- * words (state_word), so the array literals need no escaping beyond the
- * quotes that keep an empty state an element. */
+/* One transaction per tenant group (med_rows_next_tenant_group). */
 static void written_flush(f_archive_comp *c, written_set *w)
 {
-    unsigned char done[F_COMP_ACK_BATCH] = { 0 };
-    char *keys = w->keys, *states = w->states;
     for (int i = 0; i < w->n; i++) {
-        if (done[i]) continue;
-        size_t kl = 0, sl = 0;
-        keys[kl++] = '{';
-        states[sl++] = '{';
-        for (int j = i; j < w->n; j++) {
-            if (done[j] || strcmp(w->tenant[j], w->tenant[i]) != 0) continue;
-            done[j] = 1;
-            const char *sep = kl > 1 ? "," : "";
-            kl += (size_t)snprintf(keys + kl, sizeof w->keys - kl, "%s%s", sep, w->key[j]);
-            sl += (size_t)snprintf(states + sl, sizeof w->states - sl, "%s\"%s\"", sep, w->gs[j]);
+        w->tenants[i] = w->tenant[i];
+        w->taken[i] = 0;
+    }
+    size_t k;
+    while ((k = med_rows_next_tenant_group(w->tenants, (size_t)w->n, w->taken, w->idx)) > 0) {
+        const char *tenant = w->tenant[w->idx[0]];
+        med_pg_cols cols;
+        med_pg_cols_init(&cols, (const uint32_t[]){ MED_PG_OID_TEXT, MED_PG_OID_TEXT }, 2);
+        for (size_t m = 0; m < k; m++) {
+            med_pg_array_add_str(&cols.col[0], w->key[w->idx[m]]);
+            med_pg_array_add_str(&cols.col[1], w->gs[w->idx[m]]);
         }
-        snprintf(keys + kl, sizeof w->keys - kl, "}");
-        snprintf(states + sl, sizeof w->states - sl, "}");
-        many_ctx m = { w->tenant[i], keys, states };
         med_err err;
         med_err_clear(&err);
-        if (med_pg_tx(c->pg, w->tenant[i], 3, many_body, &m, &err) != MED_OK) {
+        med_rc rc = med_pg_cols_finish(&cols, &err);
+        if (rc == MED_OK) rc = med_pg_tx(c->pg, tenant, 3, many_body, &cols, &err);
+        med_pg_cols_free(&cols);
+        if (rc != MED_OK) {
             /* a compensation left open is resent and answered again */
-            med_log_ctx lc = { .tenant_id = w->tenant[i], .error_code = err.code };
+            med_log_ctx lc = { .tenant_id = tenant, .error_code = err.code };
             MED_LOGW(&lc, "archive acks (written) not recorded: %s", err.message);
         }
     }
@@ -208,12 +181,14 @@ static void on_ack(f_archive_comp *c, natsMsg *m, written_set *ws)
     ack_ctx a = { .c = c, .tenant = tenant, .outbox_key = outbox_key, .ack = ack };
     a.action = f_archive_ack_decide(ack->archive_write_status, ack->ack_reason_code, ack->retryable,
                                     &a.code);
-    if (a.action == F_ACK_WRITTEN && ack->record_key && hex_key(ack->record_key) &&
-        ws->n < F_COMP_ACK_BATCH) {
-        snprintf(ws->tenant[ws->n], sizeof ws->tenant[0], "%s", tenant);
-        snprintf(ws->key[ws->n], sizeof ws->key[0], "%s", ack->record_key);
-        snprintf(ws->gs[ws->n], sizeof ws->gs[0], "%s", state_word(ack->fg_archive_consistency_state));
-        ws->n++;
+    if (a.action == F_ACK_WRITTEN) {
+        if (ack->record_key && ack->record_key[0] && ws->n < F_COMP_ACK_BATCH) {
+            snprintf(ws->tenant[ws->n], sizeof ws->tenant[0], "%s", tenant);
+            snprintf(ws->key[ws->n], sizeof ws->key[0], "%s", ack->record_key);
+            snprintf(ws->gs[ws->n], sizeof ws->gs[0], "%s",
+                     ack->fg_archive_consistency_state ? ack->fg_archive_consistency_state : "");
+            ws->n++;
+        }
         mediation__v1__archive_write_ack__free_unpacked(ack, NULL);
         return;
     }

@@ -104,6 +104,15 @@ static int next_record(fw *w, uint64_t *seq, const char *rr, const char *key, in
     return 0;
 }
 
+/* No further archive message of rr's key within timeout_ms. */
+static void assert_no_more(fw *w, uint64_t *seq, const char *rr, const char *key, int timeout_ms)
+{
+    seen extra;
+    int more = next_record(w, seq, rr, key, timeout_ms, &extra);
+    if (more) seen_free(&extra);
+    assert_false(more);
+}
+
 static const char *header(natsMsg *m, const char *name)
 {
     const char *v = NULL;
@@ -205,10 +214,7 @@ static void retryable_code_resends_same_record_key(void **state)
     answer(w, &again, "written", "", 0, "consistent_committed");
     await_comp_state(w, key, "written||2|consistent_committed", 5000);
     /* written: nothing more (attempt 3 would have been due 5 s after attempt 2) */
-    seen third;
-    int more = next_record(w, &seq, rr, key, 6500, &third);
-    if (more) seen_free(&third);
-    assert_false(more);
+    assert_no_more(w, &seq, rr, key, 6500);
     seen_free(&first);
     seen_free(&again);
     free(rr);
@@ -227,10 +233,7 @@ static void non_retryable_code_conflicts(void **state)
     char want[200];
     snprintf(want, sizeof want, "conflicted|%s|1|partial_timeout", MED_R_G_ARCHIVE_RECORDKEY_PAYLOAD_CONFLICT);
     await_comp_state(w, key, want, 5000);
-    seen again;
-    int more = next_record(w, &seq, rr, key, 2500, &again);
-    if (more) seen_free(&again);
-    assert_false(more);
+    assert_no_more(w, &seq, rr, key, 2500);
     /* a late retryable answer does not reopen a conflicted record */
     answer(w, &first, "write_failed_retryable", MED_R_G_ARCHIVE_WRITE_TIMEOUT, 1, "partial_pending");
     th_sleep_ms(1500);
@@ -268,9 +271,7 @@ static void silence_after_retryable_exhausts(void **state)
     await_comp_state(w, key, want, 6000);
     long long took = th_now_ms() - t_fail;
     assert_true(took >= 7500);
-    int more = next_record(w, &seq, rr, key, 1500, &third);
-    if (more) seen_free(&third);
-    assert_false(more);
+    assert_no_more(w, &seq, rr, key, 1500);
     seen_free(&first);
     seen_free(&again);
     free(rr);
